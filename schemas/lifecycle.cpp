@@ -1,0 +1,117 @@
+#include "schemas/lifecycle.hpp"
+
+#include <cassert>
+#include <string>
+
+namespace troupe::lifecycle {
+
+bool is_terminal(Job::State state) {
+  return state == Job::SUCCEEDED || state == Job::FAILED || state == Job::DEAD || state == Job::CANCELLED;
+}
+
+int lane_of(JobSpec::Priority priority) {
+  switch (priority) {
+    case JobSpec::CRITICAL: return 0;
+    case JobSpec::HIGH: return 1;
+    case JobSpec::LOW: return 3;
+    default: return 2;
+  }
+}
+
+const char* state_name(Job::State state) {
+  return Job::State_Name(state).c_str();
+}
+
+void enter(Job& job, Job::State state, micros now, std::string_view reason) {
+  job.set_state(state);
+  auto* log = job.mutable_transitions();
+  if (log->size() >= max_transitions)  // keep the first (creation), drop the oldest after it
+    log->DeleteSubrange(1, log->size() - max_transitions + 1);
+  auto* t = log->Add();
+  t->set_state(state);
+  set_timestamp(t->mutable_at(), now);
+  t->set_attempt(job.attempts());
+  if (!reason.empty()) t->set_reason(std::string{reason});
+  if (is_terminal(state)) {
+    set_timestamp(job.mutable_finished_at(), now);
+    job.clear_lease();
+  }
+}
+
+namespace {
+
+void enter_ready(Job& job, micros now, uint64_t ready_seq, std::string_view reason) {
+  job.set_ready_seq(ready_seq);
+  job.clear_lease();
+  enter(job, Job::READY, now, reason);
+}
+
+void record_result(Job& job, const outcome& result, micros duration) {
+  auto* r = job.mutable_result();
+  r->set_exit_code(result.exit_code);
+  r->set_signal(result.signal);
+  r->set_output(result.output);
+  r->set_timed_out(result.code == outcome::status::timed_out);
+  set_duration(r->mutable_duration(), duration);
+  if (!result.error.empty()) job.set_last_error(result.error);
+}
+
+}  // namespace
+
+void accept(Job& job, uint64_t id, micros now, uint64_t ready_seq) {
+  job.set_id(id);
+  set_timestamp(job.mutable_created_at(), now);
+  enter_ready(job, now, ready_seq, {});
+}
+
+void start_attempt(Job& job, const Lease& lease, micros now) {
+  assert(job.state() == Job::READY);
+  job.set_attempts(job.attempts() + 1);
+  *job.mutable_lease() = lease;
+  job.mutable_lease()->set_attempt(job.attempts());
+  enter(job, Job::RUNNING, now);
+}
+
+void finish_attempt(Job& job, const outcome& result, micros duration, micros now, uint64_t ready_seq) {
+  assert(job.state() == Job::RUNNING);
+  record_result(job, result, duration);
+  switch (result.code) {
+    case outcome::status::succeeded:
+      enter(job, Job::SUCCEEDED, now);
+      return;
+    case outcome::status::cancelled:
+      enter(job, Job::CANCELLED, now, result.error);
+      return;
+    case outcome::status::failed:
+    case outcome::status::timed_out:
+      break;
+  }
+  if (result.permanent)
+    enter(job, Job::FAILED, now, "permanent failure");
+  else if (job.attempts() >= job.spec().max_attempts())
+    enter(job, Job::DEAD, now, "no attempts left");
+  else
+    enter_ready(job, now, ready_seq, "retry");
+}
+
+void requeue_interrupted(Job& job, micros now, uint64_t ready_seq, std::string_view reason) {
+  assert(job.state() == Job::RUNNING);
+  job.set_last_error(std::string{reason});
+  if (job.attempts() >= job.spec().max_attempts())
+    enter(job, Job::DEAD, now, reason);
+  else
+    enter_ready(job, now, ready_seq, reason);
+}
+
+void hand_back(Job& job, micros now, uint64_t ready_seq, std::string_view reason) {
+  assert(job.state() == Job::RUNNING);
+  if (job.attempts() > 0) job.set_attempts(job.attempts() - 1);
+  enter_ready(job, now, ready_seq, reason);
+}
+
+void cancel(Job& job, micros now, std::string_view reason) {
+  assert(!is_terminal(job.state()));
+  enter(job, Job::CANCELLED, now, reason.empty() ? std::string_view{"cancelled"} : reason);
+}
+
+}  // namespace troupe::lifecycle

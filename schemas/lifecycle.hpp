@@ -1,0 +1,58 @@
+#pragma once
+// The job state machine: every change of a Job's state goes through these functions, whoever makes it (the
+// scheduler at runtime, the journal when it claims, storage recovery at open). They are pure: the caller passes
+// the time and, for READY, the job's new FIFO position; nothing here reads a clock or touches storage.
+//
+//   PENDING -> READY | SCHEDULED | BLOCKED           (accept)
+//   READY -> RUNNING                                  (start_attempt: attempts + 1, lease set)
+//   RUNNING -> SUCCEEDED | FAILED | DEAD | CANCELLED  (finish_attempt)
+//   RUNNING -> READY                                  (finish_attempt with attempts left; requeue_interrupted;
+//                                                      hand_back, which refunds the attempt)
+//   any non-terminal -> CANCELLED                     (cancel)
+
+#include <cstdint>
+#include <string_view>
+
+#include "schemas/time.hpp"
+#include "schemas/troupe.pb.h"
+#include "troupe/outcome.hpp"
+
+namespace troupe::lifecycle {
+
+// Transitions kept per job: the first one (creation) and the most recent ones.
+constexpr int max_transitions = 32;
+// Number of priority lanes, served in lane order (CRITICAL first).
+constexpr int lane_count = 4;
+
+bool is_terminal(Job::State state);
+
+// 0 for CRITICAL, 1 HIGH, 2 NORMAL, 3 LOW.
+int lane_of(JobSpec::Priority priority);
+
+// The state name as in the schema ("READY").
+const char* state_name(Job::State state);
+
+// Sets `state` and records the transition. REQUIRES: the transition is allowed (callers below check).
+void enter(Job& job, Job::State state, micros now, std::string_view reason = {});
+
+// A new job: id, creation time, resolved defaults; enters READY (position `ready_seq`).
+void accept(Job& job, uint64_t id, micros now, uint64_t ready_seq);
+
+// READY -> RUNNING: counts the attempt before it runs, so recovery after a crash sees it.
+void start_attempt(Job& job, const Lease& lease, micros now);
+
+// RUNNING -> the state that `result` leads to. A failure with attempts left goes back to READY at position
+// `ready_seq`; without attempts left it ends DEAD; a permanent failure ends FAILED.
+void finish_attempt(Job& job, const outcome& result, micros duration, micros now, uint64_t ready_seq);
+
+// RUNNING -> READY after the node that ran it died: the attempt stays counted, so a job whose attempts are used
+// up ends DEAD instead.
+void requeue_interrupted(Job& job, micros now, uint64_t ready_seq, std::string_view reason);
+
+// RUNNING -> READY without counting the attempt: the node handed the job back (shutdown grace expired).
+void hand_back(Job& job, micros now, uint64_t ready_seq, std::string_view reason);
+
+// Any non-terminal state -> CANCELLED. REQUIRES: !is_terminal(job.state()).
+void cancel(Job& job, micros now, std::string_view reason);
+
+}  // namespace troupe::lifecycle

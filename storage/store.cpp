@@ -1,0 +1,335 @@
+#include <algorithm>
+#include <chrono>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/options.h>
+#include <rocksdb/perf_level.h>
+#include <rocksdb/table.h>
+
+#include "schemas/lifecycle.hpp"
+#include "storage/keys.hpp"
+#include "storage/store_impl.hpp"
+
+namespace troupe::storage {
+
+const char* cf_name(cf family) {
+  switch (family) {
+    case cf::jobs: return "jobs";
+    case cf::queue: return "queue";
+    case cf::scheduled: return "scheduled";
+    case cf::history: return "history";
+    case cf::meta: return "meta";
+    case cf::count_: break;
+  }
+  return "?";
+}
+
+status from_rocksdb(const rocksdb::Status& s) {
+  if (s.ok()) return status::ok();
+  if (s.IsNotFound()) return status::not_found(s.ToString());
+  if (s.IsCorruption()) return status::corruption(s.ToString());
+  if (s.IsInvalidArgument()) return status::invalid_argument(s.ToString());
+  return status::io_error(s.ToString());
+}
+
+job_store::impl::~impl() {
+  if (db) {
+    for (auto* h : cfs) db->DestroyColumnFamilyHandle(h);
+    cfs.clear();
+    db->Close().PermitUncheckedError();
+  }
+}
+
+namespace {
+
+rocksdb::ColumnFamilyOptions family_options(cf family, const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions o;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = cache;
+  t.cache_index_and_filter_blocks = true;
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  if (family == cf::jobs) {
+    // Job records compress well (repeated field names in payloads, states); keys are ids.
+    o.compression = rocksdb::kLZ4Compression;
+    o.bottommost_compression = rocksdb::kZSTD;
+  } else {
+    // Index families hold short keys and empty values, written and deleted at a high rate: small memtables
+    // flush often and keep tombstones from piling up in memory.
+    o.compression = rocksdb::kNoCompression;
+    o.write_buffer_size = 16 << 20;
+  }
+  return o;
+}
+
+// Scans the meta and index families to restore the counters the store keeps in memory.
+status load_counters(job_store::impl& s) {
+  std::string value;
+  auto st = s.db->Get(rocksdb::ReadOptions{}, s.handle(cf::meta), keys::meta_next_id, &value);
+  if (st.ok() && value.size() == 8) s.next_id = keys::get_u64(value);
+  else if (!st.IsNotFound() && !st.ok()) return from_rocksdb(st);
+
+  // Ids must never be reused, even if the counter were behind the records.
+  std::unique_ptr<rocksdb::Iterator> it{s.db->NewIterator(rocksdb::ReadOptions{}, s.handle(cf::jobs))};
+  it->SeekToLast();
+  if (it->Valid()) s.next_id = std::max<uint64_t>(s.next_id, keys::job_id_of_job_key(it->key().ToStringView()) + 1);
+
+  uint64_t max_seq = 0;
+  it.reset(s.db->NewIterator(rocksdb::ReadOptions{}, s.handle(cf::queue)));
+  for (int lane = 0; lane < lifecycle::lane_count; ++lane) {  // a lane's last key holds its highest position
+    it->SeekForPrev(keys::queue(lane, UINT64_MAX));
+    if (it->Valid() && keys::lane_of_queue_key(it->key().ToStringView()) == lane)
+      max_seq = std::max(max_seq, keys::seq_of_queue_key(it->key().ToStringView()));
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status());
+  s.next_ready_seq = max_seq + 1;
+
+  int64_t finished = 0;
+  it.reset(s.db->NewIterator(rocksdb::ReadOptions{}, s.handle(cf::history)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++finished;
+  if (!it->status().ok()) return from_rocksdb(it->status());
+  s.history_size = finished;
+  return status::ok();
+}
+
+}  // namespace
+
+job_store::job_store(std::unique_ptr<impl> impl) : impl_(std::move(impl)) {}
+job_store::~job_store() = default;
+
+status job_store::open(const store_options& options, std::unique_ptr<job_store>* out) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+  db_options.keep_log_file_num = 4;
+  db_options.max_total_wal_size = 256 << 20;
+  auto cache = rocksdb::NewLRUCache(options.block_cache_mb << 20);
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{});
+  for (int i = 0; i < static_cast<int>(cf::count_); ++i)
+    descriptors.emplace_back(cf_name(static_cast<cf>(i)), family_options(static_cast<cf>(i), cache));
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  auto st = rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);
+  if (!st.ok())
+    return status::io_error("cannot open the store at '" + options.path + "': " + st.ToString());
+
+  auto state = std::make_unique<impl>();
+  state->db.reset(raw);
+  raw->DestroyColumnFamilyHandle(handles[0]);  // the default family is unused
+  state->cfs.assign(handles.begin() + 1, handles.end());
+  if (auto s = load_counters(*state); !s) return s;
+  out->reset(new job_store(std::move(state)));
+  return status::ok();
+}
+
+status job_store::get(uint64_t id, Job* out) const {
+  rocksdb::PinnableSlice value;
+  auto st = impl_->db->Get(rocksdb::ReadOptions{}, impl_->handle(cf::jobs), keys::job(id), &value);
+  if (st.IsNotFound()) return status::not_found("unknown job id " + std::to_string(id));
+  if (!st.ok()) return from_rocksdb(st);
+  if (!out->ParseFromArray(value.data(), static_cast<int>(value.size())))
+    return status::corruption("job " + std::to_string(id) + ": record does not parse");
+  return status::ok();
+}
+
+status job_store::multi_get(const std::vector<uint64_t>& ids, std::vector<Job>* out,
+                            std::vector<bool>* found) const {
+  size_t n = ids.size();
+  std::vector<std::string> key_bytes(n);
+  std::vector<rocksdb::Slice> key_slices(n);
+  for (size_t i = 0; i < n; ++i) {
+    key_bytes[i] = keys::job(ids[i]);
+    key_slices[i] = key_bytes[i];
+  }
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  impl_->db->MultiGet(rocksdb::ReadOptions{}, impl_->handle(cf::jobs), n, key_slices.data(), values.data(),
+                      statuses.data());
+  out->resize(n);
+  found->assign(n, false);
+  for (size_t i = 0; i < n; ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return from_rocksdb(statuses[i]);
+    if (!(*out)[i].ParseFromArray(values[i].data(), static_cast<int>(values[i].size())))
+      return status::corruption("job " + std::to_string(ids[i]) + ": record does not parse");
+    (*found)[i] = true;
+  }
+  return status::ok();
+}
+
+namespace {
+
+bool matches(const JobQuery& q, const Job& job) {
+  if (q.has_state() && job.state() != q.state()) return false;
+  if (!q.kind().empty() && job.spec().kind() != q.kind()) return false;
+  if (!q.user().empty() && job.spec().user() != q.user()) return false;
+  if (!q.batch().empty() && job.spec().batch() != q.batch()) return false;
+  return true;
+}
+
+}  // namespace
+
+status job_store::list(const JobQuery& query, JobPage* out) const {
+  uint32_t limit = query.limit() == 0 ? 100 : query.limit();
+  out->Clear();
+  std::unique_ptr<rocksdb::Iterator> it{impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->handle(cf::jobs))};
+  Job job;
+  for (it->Seek(keys::job(query.after_id() + 1)); it->Valid(); it->Next()) {
+    if (!job.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())))
+      return status::corruption("job " + std::to_string(keys::job_id_of_job_key(it->key().ToStringView())) +
+                                ": record does not parse");
+    if (!matches(query, job)) continue;
+    if (static_cast<uint32_t>(out->jobs_size()) == limit) {
+      out->set_next_after_id(out->jobs(out->jobs_size() - 1).id());
+      break;
+    }
+    *out->add_jobs() = job;
+  }
+  return from_rocksdb(it->status());
+}
+
+status job_store::scan_queue(const std::function<void(int, uint64_t, uint64_t)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it{impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->handle(cf::queue))};
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto key = it->key().ToStringView();
+    if (key.size() != 9 || it->value().size() != 8) return status::corruption("queue index: malformed entry");
+    fn(keys::lane_of_queue_key(key), keys::seq_of_queue_key(key), keys::get_u64(it->value().ToStringView()));
+  }
+  return from_rocksdb(it->status());
+}
+
+status job_store::scan_running(const std::function<void(Job&)>& fn) const {
+  // RUNNING jobs are the queued jobs whose record says so: read the queue's records in chunks.
+  constexpr size_t chunk = 1024;
+  std::vector<uint64_t> ids;
+  std::vector<Job> jobs;
+  std::vector<bool> found;
+  auto visit = [&]() -> status {
+    if (auto s = multi_get(ids, &jobs, &found); !s) return s;
+    for (size_t i = 0; i < ids.size(); ++i)
+      if (found[i] && jobs[i].state() == Job::RUNNING) fn(jobs[i]);
+    ids.clear();
+    return status::ok();
+  };
+  status failure;
+  auto s = scan_queue([&](int, uint64_t, uint64_t id) {
+    ids.push_back(id);
+    if (ids.size() == chunk && failure.is_ok()) failure = visit();
+  });
+  if (!s) return s;
+  if (!failure) return failure;
+  return visit();
+}
+
+status job_store::expired(uint64_t keep, micros cutoff, size_t limit, std::vector<history_entry>* out,
+                          uint64_t* generation) const {
+  *generation = impl_->history_exits.load();
+  out->clear();
+  int64_t size = impl_->history_size.load();
+  uint64_t excess = size > static_cast<int64_t>(keep) ? static_cast<uint64_t>(size) - keep : 0;
+  std::string floor;
+  {
+    std::lock_guard<std::mutex> guard{impl_->history_floor_mutex};
+    floor = impl_->history_floor;
+  }
+  auto scan = [&](const std::string& from) -> status {
+    out->clear();
+    std::unique_ptr<rocksdb::Iterator> it{
+        impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->handle(cf::history))};
+    for (it->Seek(from); it->Valid() && out->size() < limit; it->Next()) {
+      auto key = it->key().ToStringView();
+      if (key.size() != 16) return status::corruption("history index: malformed entry");
+      history_entry e{keys::id_of_timed_key(key), keys::time_of_timed_key(key)};
+      if (out->size() >= excess && e.finished_at >= cutoff) break;
+      out->push_back(e);
+    }
+    return from_rocksdb(it->status());
+  };
+  if (auto s = scan(floor); !s) return s;
+  // The floor is a hint: an entry older than it (a clock step back) would hide below it. Look from the start
+  // when the count says more must go than was found.
+  if (!floor.empty() && out->size() < std::min<uint64_t>(excess, limit)) return scan(std::string{});
+  return status::ok();
+}
+
+bool job_store::history_changed_since(uint64_t generation) const { return impl_->history_exits.load() != generation; }
+
+bool job_store::in_history(const history_entry& entry) const {
+  std::string value;
+  auto st = impl_->db->Get(rocksdb::ReadOptions{}, impl_->handle(cf::history),
+                           keys::history(entry.finished_at, entry.id), &value);
+  return st.ok();
+}
+
+uint64_t job_store::take_ids(uint64_t n) { return impl_->next_id.fetch_add(n); }
+uint64_t job_store::take_ready_seq() { return impl_->next_ready_seq.fetch_add(1); }
+int64_t job_store::history_size() const { return impl_->history_size.load(); }
+
+job_store::write_stats job_store::stats() const {
+  return {impl_->writes.load(std::memory_order_relaxed), impl_->write_ops.load(std::memory_order_relaxed),
+          impl_->write_ns.load(std::memory_order_relaxed)};
+}
+
+write_batch job_store::batch() const {
+  auto b = std::make_unique<write_batch::impl>();
+  b->store = impl_.get();
+  return write_batch{std::move(b)};
+}
+
+status job_store::write(write_batch& batch, bool sync) {
+  auto& b = *batch.impl_;
+  if (b.ops == 0) return status::ok();
+  // RocksDB counts every operation in a thread-local perf context unless told not to; troupe does not read it.
+  static thread_local bool perf_off = (rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable), true);
+  (void)perf_off;
+  auto started = std::chrono::steady_clock::now();
+  auto& order = b.order;
+  order.resize(b.ops_list.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
+    const auto& a = b.ops_list[x];
+    const auto& c = b.ops_list[y];
+    return a.family != c.family ? a.family < c.family : a.key < c.key;
+  });
+  b.batch.Clear();
+  for (auto i : order) {
+    const auto& op = b.ops_list[i];
+    auto* h = impl_->handle(op.family);
+    if (op.erase) b.batch.Delete(h, op.key);
+    else b.batch.Put(h, op.key, op.value);
+  }
+  rocksdb::WriteOptions options;
+  options.sync = sync;
+  auto st = impl_->db->Write(options, &b.batch);
+  if (!st.ok()) return from_rocksdb(st);
+  impl_->history_size += b.history_delta;
+  impl_->history_exits += b.history_exits;
+  impl_->writes.fetch_add(1, std::memory_order_relaxed);
+  impl_->write_ops.fetch_add(b.ops, std::memory_order_relaxed);
+  impl_->write_ns.fetch_add(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count(),
+      std::memory_order_relaxed);
+  if (!b.history_floor.empty()) {
+    std::lock_guard<std::mutex> guard{impl_->history_floor_mutex};
+    if (b.history_floor > impl_->history_floor) impl_->history_floor = b.history_floor;
+  }
+  batch.clear();
+  return status::ok();
+}
+
+std::string job_store::describe() const {
+  std::string out;
+  for (int i = 0; i < static_cast<int>(cf::count_); ++i) {
+    std::string keys_estimate;
+    impl_->db->GetProperty(impl_->cfs[i], "rocksdb.estimate-num-keys", &keys_estimate);
+    out += cf_name(static_cast<cf>(i));
+    out += ": ~" + keys_estimate + " keys\n";
+  }
+  return out;
+}
+
+}  // namespace troupe::storage
