@@ -1,0 +1,92 @@
+#pragma once
+// A troupe node's options: one typed struct with the documented defaults. The names match the config file keys
+// and the command-line flags exactly (`maxConcurrentJobs = 20` in the file, `--maxConcurrentJobs 20` on the
+// command line). Parsing and validation live in one place, config/options_cli.cpp; the reference config file
+// config/troupe.toml is generated from the same table (`troupe config defaults`), and a test keeps them equal.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace troupe {
+
+// How a write is made durable before it is acknowledged.
+enum class durability_policy {
+  sync,   // one fsync per write request
+  group,  // one fsync shared by every write that arrived while the previous commit was in progress (default)
+};
+
+struct node_options {
+  // --- node ----------------------------------------------------------------------------------------------------
+  // RocksDB directory of the node.
+  std::string data = "./troupe-data";
+  // Address where the node publishes its actor interface to peers and the CLI (HOST:PORT; port 0 picks one).
+  std::string listen = "127.0.0.1:4242";
+  // Name of this node in leases, status and logs. Empty: the host name.
+  std::string nodeName;
+  // sync: fsync per write; group: one fsync shared by all writes of a short window.
+  durability_policy durability = durability_policy::group;
+  // group only: how long a commit waits for more writes before its fsync, in microseconds (0: no wait; the
+  // commit takes every write that queued up during the previous fsync).
+  uint32_t groupCommitWindowUs = 0;
+  // How long running jobs may take to finish after SIGTERM/SIGINT before they are stopped and requeued.
+  uint32_t shutdownGraceMs = 30000;
+  // Threads of CAF's scheduler (0: one per core, at least 2).
+  uint32_t schedulerThreads = 0;
+  // spdlog level: trace, debug, info, warn, error, critical, off.
+  std::string logLevel = "info";
+
+  // --- parallel processing (seed: "Parallel Processing Configuration") ------------------------------------------
+  // Slots of this node's local pool: jobs running at once. 0 makes a node that only schedules.
+  uint32_t maxConcurrentJobs = 15;
+  // Most jobs the scheduler dispatches in one turn before it serves other messages (status, cancel, submit).
+  uint32_t maxJobsPerRun = 150;
+  // Most READY jobs claimed from storage in one round trip.
+  uint32_t batchClaimSize = 50;
+  // Threads that run blocking kinds (cpu and functions registered as blocking).
+  uint32_t workerPoolSize = 10;
+  // Serve CRITICAL > HIGH > NORMAL > LOW strictly; when false, one FIFO across all priorities.
+  bool enablePriorityScheduling = true;
+  // Collect metrics (metrics actor).
+  bool metricsEnabled = true;
+  // Let each pool's concurrency follow throughput, latency and errors (resource manager).
+  bool adaptiveThrottling = true;
+
+  // --- resource limits (seed: "Resource Limits") -------------------------------------------------------------
+  // Memory budget of the node process, in MiB (resource manager admission).
+  uint32_t maxMemoryMB = 512;
+  // Largest payload accepted, in MiB (serialized size).
+  uint32_t maxJobPayloadSizeMB = 50;
+  // Default per-attempt timeout in milliseconds, for jobs that do not set one.
+  uint64_t jobTimeoutMs = 180000;
+  // Finished jobs older than this many days are deleted.
+  uint32_t maxJobHistoryDays = 30;
+  // At most this many finished jobs are kept; the oldest are deleted first.
+  uint64_t maxCompletedJobsToKeep = 1000;
+  // Attempts for jobs that do not set max_attempts.
+  uint32_t defaultMaxAttempts = 25;
+  // Allow the exec kind (runs processes on this machine).
+  bool execEnabled = false;
+  // Bytes of an exec job's stdout/stderr kept in its result (the tail).
+  uint32_t outputTailBytes = 4096;
+  // How often retention looks for finished jobs to delete, in milliseconds.
+  uint32_t retentionIntervalMs = 1000;
+
+  // --- scaling (seed: "Scaling Configuration"; scaling manager) ---------------------------------------------------
+  uint32_t minWorkers = 2;          // fewest worker nodes the scaling manager keeps
+  uint32_t maxWorkers = 20;         // most worker nodes it starts
+  uint32_t targetQueueDepth = 25;   // READY jobs per worker it aims for
+  double scaleUpThreshold = 1.5;    // scale up when depth > target x this
+  double scaleDownThreshold = 0.5;  // scale down when depth < target x this
+  uint32_t memoryThreshold = 80;    // percent of maxMemoryMB above which the node stops claiming
+  uint32_t errorRateThreshold = 15; // percent of failed attempts above which scaling up is held
+};
+
+// The name of `policy` as written in the config file and on the command line: "sync" or "group".
+const char* to_string(durability_policy policy);
+
+// The policy named `text` (exactly "sync" or "group"), or nullopt for any other text.
+std::optional<durability_policy> parse_durability(std::string_view text);
+
+}  // namespace troupe

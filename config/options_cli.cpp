@@ -1,0 +1,333 @@
+#include "config/options_cli.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace troupe {
+namespace {
+
+constexpr durability_policy durability_policies[] = {durability_policy::sync,
+                                                     durability_policy::group};
+
+// The help groups, one per section of node_options, in the order of the reference config file.
+constexpr const char* node_group = "node";
+constexpr const char* parallel_group = "parallel processing";
+constexpr const char* limits_group = "resource limits";
+constexpr const char* scaling_group = "scaling";
+constexpr const char* sections[] = {node_group, parallel_group, limits_group, scaling_group};
+
+constexpr uint64_t ms_per_day = uint64_t{24} * 3600 * 1000;
+
+const char* const reference_header =
+    "# troupe node configuration: every option with its default value.\n"
+    "# Generated from config/options_cli.cpp by `troupe config defaults`; do not edit by hand.\n"
+    "# Use it as `troupe serve --config FILE`. Each key is also the command-line flag of the\n"
+    "# same name (maxConcurrentJobs = 20 here, --maxConcurrentJobs 20 there); a flag given on\n"
+    "# the command line wins over the file.\n";
+
+std::string format_number(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+// --- validators: each returns "" for a valid value, else a message naming the value --------------
+
+CLI::Validator non_empty() {
+  return {[](std::string& text) {
+            return text.empty() ? std::string{"must not be empty"} : std::string{};
+          },
+          "NON-EMPTY"};
+}
+
+CLI::Validator no_space() {
+  return {[](std::string& text) {
+            bool ok = std::none_of(text.begin(), text.end(), [](unsigned char c) {
+              return std::isspace(c) != 0 || std::iscntrl(c) != 0;
+            });
+            return ok ? std::string{} : "'" + text + "' contains a space or control character";
+          },
+          ""};
+}
+
+// HOST:PORT with a non-empty host and a port in 0..65535; an IPv6 host is written in brackets
+// ([::1]:4242).
+CLI::Validator host_port() {
+  return {[](std::string& text) {
+            auto colon = text.rfind(':');
+            if (colon == std::string::npos || colon == 0) return "'" + text + "' is not HOST:PORT";
+            std::string host = text.substr(0, colon);
+            std::string port = text.substr(colon + 1);
+            bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
+            if (host.find(':') != std::string::npos && !bracketed)
+              return "'" + text + "' is not HOST:PORT (write an IPv6 host as [ADDRESS]:PORT)";
+            bool digits = !port.empty() && port.size() <= 5 &&
+                          std::all_of(port.begin(), port.end(),
+                                      [](unsigned char c) { return std::isdigit(c); });
+            if (!digits || std::stoul(port) > 65535)
+              return "'" + text + "': port '" + port + "' is not in 0..65535";
+            return std::string{};
+          },
+          "HOST:PORT"};
+}
+
+// A finite number > 0 (CLI::PositiveNumber lets nan and inf through).
+CLI::Validator positive_finite() {
+  return {[](std::string& text) {
+            double value = 0;
+            bool ok = CLI::detail::lexical_cast(text, value) && std::isfinite(value) && value > 0;
+            return ok ? std::string{} : "Value " + text + " is not a finite number > 0";
+          },
+          "> 0"};
+}
+
+// Both bounds inclusive; values are parsed as T, so "-1" is out of range of any unsigned field.
+template <class T>
+CLI::Validator range(T min, T max) {
+  return CLI::Range(min, max).description("in [" + std::to_string(min) + ", " +
+                                          std::to_string(max) + "]");
+}
+
+// --- registration ------------------------------------------------------------------------------
+
+// Registers `--name` for `field` in `group`, showing the field's current value as the default.
+template <class T>
+CLI::Option* add(CLI::App& app, const char* group, const char* name, T& field,
+                 const char* description) {
+  auto* opt = app.add_option(std::string{"--"} + name, field, description)->group(group);
+  if constexpr (std::is_same_v<T, bool>)
+    return opt->default_str(field ? "true" : "false");
+  else
+    return opt->capture_default_str();
+}
+
+CLI::Option* add_durability(CLI::App& app, node_options& opts) {
+  std::vector<std::string> names;
+  for (auto policy : durability_policies) names.emplace_back(to_string(policy));
+  return app
+      .add_option_function<std::string>(
+          "--durability",
+          [&opts](const std::string& text) { opts.durability = *parse_durability(text); },
+          "sync: one fsync per write; group: one fsync shared by all writes of a short window")
+      ->check(CLI::IsMember(names))
+      ->default_str(to_string(opts.durability))
+      ->group(node_group);
+}
+
+// The name of a config item as written in the file: `key`, `a.key`, or `[section]` for a section
+// marker.
+std::string key_of(const CLI::ConfigItem& item) {
+  bool section = item.name == "++" || item.name == "--";
+  std::string key = section ? "[" : "";
+  for (const auto& parent : item.parents) key += parent + ".";
+  if (section) key.back() = ']';
+  return section ? key : key + item.name;
+}
+
+// True when --help was given to `app` or an app above it: then help wins over errors in the config
+// file, as with CLI11's own config files.
+bool help_requested(const CLI::App& app) {
+  for (const CLI::App* a = &app; a != nullptr; a = a->get_parent())
+    if (const CLI::Option* help = a->get_help_ptr(); help != nullptr && help->count() > 0)
+      return true;
+  return false;
+}
+
+// Gives every option of `app` that the command line did not set its value from the TOML file
+// `path`. This replaces CLI11's set_config, which in 2.1 reads the file only for the root app and
+// maps top-level keys to root options (subcommand options would need a [serve] section): here
+// `--config` is an ordinary option of `app` whose callback runs after the command line is parsed.
+// Throws CLI::FileError if the file cannot be read; CLI::ConfigError naming the key for an unknown
+// or repeated key or a [section], and naming the option and the value for an invalid value.
+void read_config_file(CLI::App& app, const std::string& path) {
+  if (help_requested(app)) return;
+  std::ifstream in{path};
+  std::error_code ignored;
+  if (!in || !std::filesystem::is_regular_file(path, ignored))
+    throw CLI::FileError("--config: cannot read the file " + path);
+  std::vector<CLI::ConfigItem> items = CLI::ConfigTOML{}.from_config(in);
+  std::set<std::string> seen;
+  for (const CLI::ConfigItem& item : items) {
+    CLI::Option* opt = item.parents.empty() ? app.get_option_no_throw("--" + item.name) : nullptr;
+    if (opt == nullptr || !opt->get_configurable())
+      throw CLI::ConfigError(path + ": unknown option " + key_of(item));
+    if (!seen.insert(item.name).second || item.inputs.size() != 1)
+      throw CLI::ConfigError(path + ": option " + item.name +
+                             " must be given once, with one value");
+    if (opt->count() > 0) continue;  // the command line wins
+    try {
+      opt->add_result(item.inputs);
+      opt->run_callback();
+    } catch (const CLI::ParseError& e) {
+      throw CLI::ConfigError(path + ": " + e.what());
+    }
+  }
+}
+
+// The default of `opt` as a TOML value: text options quoted, numbers and booleans bare. The
+// defaults contain no quote or backslash, so no escaping is needed (CLI11's reader would not undo
+// it either).
+std::string toml_value(const CLI::Option& opt) {
+  bool text = opt.get_type_name().rfind("TEXT", 0) == 0;
+  return text ? '"' + opt.get_default_str() + '"' : opt.get_default_str();
+}
+
+}  // namespace
+
+const char* to_string(durability_policy policy) {
+  switch (policy) {
+    case durability_policy::sync:
+      return "sync";
+    case durability_policy::group:
+      return "group";
+  }
+  return "unknown";
+}
+
+std::optional<durability_policy> parse_durability(std::string_view text) {
+  for (auto policy : durability_policies)
+    if (text == to_string(policy)) return policy;
+  return std::nullopt;
+}
+
+void add_node_options(CLI::App& app, node_options& opts) {
+  app.add_option_function<std::string>(
+         "--config", [&app](const std::string& path) { read_config_file(app, path); },
+         "Read options from this TOML file (keys as the flags, no section); the command line wins")
+      ->configurable(false)
+      ->type_name("FILE");
+
+  auto* g = node_group;
+  add(app, g, "data", opts.data, "RocksDB directory of the node")->check(non_empty());
+  add(app, g, "listen", opts.listen,
+      "Where the node publishes its actor interface to peers and the CLI (port 0 picks one)")
+      ->check(host_port());
+  add(app, g, "nodeName", opts.nodeName,
+      "Name of this node in leases, status and logs (empty: the host name)")
+      ->check(no_space());
+  add_durability(app, opts);
+  add(app, g, "groupCommitWindowUs", opts.groupCommitWindowUs,
+      "group only: microseconds a commit waits for more writes before its fsync (0: no wait)")
+      ->check(range(0u, 1'000'000u));
+  add(app, g, "shutdownGraceMs", opts.shutdownGraceMs,
+      "ms running jobs may take to finish after SIGTERM/SIGINT before being stopped and requeued")
+      ->check(range(0u, 3'600'000u));
+  add(app, g, "schedulerThreads", opts.schedulerThreads,
+      "Threads of CAF's scheduler (0: one per core, at least 2)")
+      ->check(range(0u, 1024u));
+  add(app, g, "logLevel", opts.logLevel,
+      "spdlog level: trace, debug, info, warn, error, critical, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+
+  g = parallel_group;
+  add(app, g, "maxConcurrentJobs", opts.maxConcurrentJobs,
+      "Slots of this node's local pool: jobs running at once (0: a node that only schedules)")
+      ->check(range(0u, 100'000u));
+  add(app, g, "maxJobsPerRun", opts.maxJobsPerRun,
+      "Most jobs the scheduler dispatches in one turn before serving other messages")
+      ->check(range(1u, 1'000'000u));
+  add(app, g, "batchClaimSize", opts.batchClaimSize,
+      "Most READY jobs claimed from storage in one round trip")
+      ->check(range(1u, 100'000u));
+  add(app, g, "workerPoolSize", opts.workerPoolSize,
+      "Threads that run blocking kinds (cpu and functions registered as blocking)")
+      ->check(range(1u, 1024u));
+  add(app, g, "enablePriorityScheduling", opts.enablePriorityScheduling,
+      "Serve CRITICAL > HIGH > NORMAL > LOW strictly; false: one FIFO across all priorities");
+  add(app, g, "metricsEnabled", opts.metricsEnabled, "Collect metrics (metrics actor)");
+  add(app, g, "adaptiveThrottling", opts.adaptiveThrottling,
+      "Let each pool's concurrency follow throughput, latency and errors (resource manager)");
+
+  g = limits_group;
+  add(app, g, "maxMemoryMB", opts.maxMemoryMB,
+      "Memory budget of the node process, in MiB (resource manager admission)")
+      ->check(range(1u, 1'048'576u));
+  add(app, g, "maxJobPayloadSizeMB", opts.maxJobPayloadSizeMB,
+      "Largest payload accepted, in MiB (serialized size)")
+      ->check(range(1u, 1024u));
+  add(app, g, "jobTimeoutMs", opts.jobTimeoutMs,
+      "Default per-attempt timeout in milliseconds, for jobs that do not set one")
+      ->check(range<uint64_t>(1, 365 * ms_per_day));
+  add(app, g, "maxJobHistoryDays", opts.maxJobHistoryDays,
+      "Finished jobs older than this many days are deleted")
+      ->check(range(0u, 36'500u));
+  add(app, g, "maxCompletedJobsToKeep", opts.maxCompletedJobsToKeep,
+      "At most this many finished jobs are kept; the oldest are deleted first")
+      ->check(range<uint64_t>(0, 1'000'000'000'000));
+  add(app, g, "defaultMaxAttempts", opts.defaultMaxAttempts,
+      "Attempts for jobs that do not set max_attempts")
+      ->check(range(1u, 10'000u));
+  add(app, g, "execEnabled", opts.execEnabled,
+      "Allow the exec kind (runs processes on this machine)");
+  add(app, g, "outputTailBytes", opts.outputTailBytes,
+      "Bytes of an exec job's stdout/stderr kept in its result (the tail)")
+      ->check(range(0u, 16u << 20));
+  add(app, g, "retentionIntervalMs", opts.retentionIntervalMs,
+      "How often retention looks for finished jobs to delete, in milliseconds")
+      ->check(range<uint32_t>(1, ms_per_day));
+
+  g = scaling_group;
+  add(app, g, "minWorkers", opts.minWorkers, "Fewest worker nodes the scaling manager keeps")
+      ->check(range(0u, 10'000u));
+  add(app, g, "maxWorkers", opts.maxWorkers, "Most worker nodes the scaling manager starts")
+      ->check(range(1u, 10'000u));
+  add(app, g, "targetQueueDepth", opts.targetQueueDepth,
+      "READY jobs per worker the scaling manager aims for")
+      ->check(range(1u, 1'000'000u));
+  add(app, g, "scaleUpThreshold", opts.scaleUpThreshold,
+      "Scale up when queue depth > targetQueueDepth x this")
+      ->check(positive_finite());
+  add(app, g, "scaleDownThreshold", opts.scaleDownThreshold,
+      "Scale down when queue depth < targetQueueDepth x this")
+      ->check(positive_finite());
+  add(app, g, "memoryThreshold", opts.memoryThreshold,
+      "Percent of maxMemoryMB above which the node stops claiming jobs")
+      ->check(range(1u, 100u));
+  add(app, g, "errorRateThreshold", opts.errorRateThreshold,
+      "Percent of failed attempts above which scaling up is held")
+      ->check(range(0u, 100u));
+}
+
+std::string validate(const node_options& opts) {
+  std::string errors;
+  auto fail = [&errors](const std::string& message) {
+    errors += (errors.empty() ? "" : "; ") + message;
+  };
+  if (opts.minWorkers > opts.maxWorkers)
+    fail("minWorkers (" + std::to_string(opts.minWorkers) + ") must not exceed maxWorkers (" +
+         std::to_string(opts.maxWorkers) + ")");
+  if (!(opts.scaleDownThreshold < opts.scaleUpThreshold))
+    fail("scaleDownThreshold (" + format_number(opts.scaleDownThreshold) +
+         ") must be less than scaleUpThreshold (" + format_number(opts.scaleUpThreshold) + ")");
+  return errors;
+}
+
+std::string reference_config() {
+  node_options defaults;
+  CLI::App app;
+  add_node_options(app, defaults);
+  std::ostringstream out;
+  out << reference_header;
+  for (const char* section : sections) {
+    out << "\n# --- " << section << " ---\n";
+    for (const CLI::Option* opt : app.get_options()) {
+      if (opt->get_group() != section) continue;
+      out << "\n# " << opt->get_description() << '\n'
+          << opt->get_single_name() << " = " << toml_value(*opt) << '\n';
+    }
+  }
+  return out.str();
+}
+
+}  // namespace troupe
