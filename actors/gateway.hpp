@@ -1,0 +1,23 @@
+#pragma once
+// The gateway: the actor a node publishes to peers (troupe/protocol.hpp's gateway_actor). It validates requests
+// (actors/spec_validation.hpp) and forwards them: writes and waits to the scheduler, reads to the reader. It keeps
+// no state but the handles of the engine actors, which the supervisor replaces after an engine restart.
+
+#include <caf/fwd.hpp>
+
+#include "actors/engine_context.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/reader.hpp"
+
+namespace troupe {
+
+using engine_atom = caf::atom_constant<caf::atom("engine")>;
+
+// The gateway's full interface: the public one plus the supervisor's handle updates.
+using gateway_internal_actor =
+    gateway_actor::extend<caf::reacts_to<engine_atom, scheduler_actor, reader_actor>>;
+
+gateway_internal_actor spawn_gateway(caf::actor_system& sys, engine_context_ptr ctx, scheduler_actor scheduler,
+                                     reader_actor reader);
+
+}  // namespace troupe

@@ -1,0 +1,101 @@
+#include "troupe/node.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/clock.hpp"
+#include "actors/engine_context.hpp"
+#include "actors/kinds/builtin_kinds.hpp"
+#include "actors/supervisor.hpp"
+#include "storage/recovery.hpp"
+
+namespace troupe {
+
+struct node::impl {
+  caf::actor_system& system;
+  std::shared_ptr<engine_context> ctx;
+  supervisor_actor supervisor;
+  gateway_internal_actor gateway;
+  bool stopped = false;
+};
+
+namespace {
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "troupe";
+  return buf;
+}
+
+}  // namespace
+
+caf::expected<std::unique_ptr<node>> node::start(caf::actor_system& system, const node_options& options,
+                                                 kind_registry kinds, std::shared_ptr<clock> wall, bool detached) {
+  std::error_code fs_error;
+  std::filesystem::create_directories(options.data, fs_error);
+  if (fs_error)
+    return make_error(ec::storage_failure,
+                      "cannot create the data directory '" + options.data + "': " + fs_error.message());
+  std::unique_ptr<storage::job_store> store;
+  if (auto s = storage::job_store::open({options.data}, &store); !s)
+    return make_error(ec::storage_failure, s.message());
+  if (!wall) wall = make_system_clock();
+  storage::recovery_report report;
+  if (auto s = storage::recover_interrupted(*store, wall->now(), &report); !s)
+    return make_error(ec::storage_failure, "recovery: " + s.message());
+  if (report.requeued + report.dead > 0)
+    spdlog::info("recovery: {} jobs that were running went back to READY, {} had no attempts left (DEAD)",
+                 report.requeued, report.dead);
+  if (auto err = add_builtin_kinds(kinds, {options.execEnabled, options.outputTailBytes})) return err;
+
+  auto ctx = std::make_shared<engine_context>();
+  ctx->options = options;
+  ctx->node_name = options.nodeName.empty() ? host_name() : options.nodeName;
+  ctx->store = std::move(store);
+  ctx->kinds = std::make_shared<const kind_registry>(std::move(kinds));
+  ctx->wall = std::move(wall);
+  ctx->workers = std::make_shared<worker_pool>(options.workerPoolSize);
+
+  auto state = std::make_unique<impl>(impl{system, ctx, spawn_supervisor(system, ctx, detached), {}, false});
+  caf::scoped_actor self{system};
+  caf::error failure;
+  self->request(state->supervisor, std::chrono::seconds{30}, gateway_atom::value)
+      .receive([&](gateway_internal_actor& gw) { state->gateway = std::move(gw); },
+               [&](caf::error& err) { failure = std::move(err); });
+  if (failure) {
+    self->send_exit(state->supervisor, caf::exit_reason::kill);
+    return failure;
+  }
+  return std::unique_ptr<node>{new node(std::move(state))};
+}
+
+node::node(std::unique_ptr<impl> impl) : impl_(std::move(impl)) {}
+
+node::~node() { shutdown(std::chrono::milliseconds{0}); }
+
+gateway_actor node::gateway() const { return caf::actor_cast<gateway_actor>(impl_->gateway); }
+
+caf::actor node::supervisor() const { return caf::actor_cast<caf::actor>(impl_->supervisor); }
+
+const engine_context& node::context() const { return *impl_->ctx; }
+
+void node::shutdown(std::chrono::milliseconds grace) {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  caf::scoped_actor self{impl_->system};
+  self->monitor(impl_->supervisor);
+  bool done = false;
+  self->request(impl_->supervisor, caf::infinite, shutdown_atom::value, static_cast<uint64_t>(grace.count()))
+      .receive([&](ok_atom) {}, [&](caf::error&) { done = true; });  // an error: it is gone already
+  // Wait for the supervisor itself to exit: it quits right after answering.
+  while (!done) {
+    self->receive([&](caf::down_msg&) { done = true; });
+  }
+}
+
+}  // namespace troupe

@@ -1,0 +1,18 @@
+#pragma once
+// A pool: a fixed number of long-lived slot actors offered to a scheduler. The pool monitors its slots and
+// replaces one that dies (the attempt it was running fails through its run request); the slots are linked to
+// the pool, so they end with it. A node's local pool and, later, a worker node's pool are the same thing.
+
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "actors/engine_context.hpp"
+#include "actors/interfaces.hpp"
+
+namespace troupe {
+
+caf::actor spawn_pool(caf::actor_system& sys, engine_context_ptr ctx, scheduler_actor scheduler, std::string name,
+                      uint32_t slots);
+
+}  // namespace troupe

@@ -1,0 +1,42 @@
+#include "actors/reader.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+namespace troupe {
+
+namespace {
+
+// Most jobs in one page.
+constexpr uint32_t max_page = 10'000;
+
+reader_actor::behavior_type reader(reader_actor::pointer self, engine_context_ptr ctx) {
+  return {
+      [=](get_job_atom, job_id id) -> caf::result<Job> {
+        Job job;
+        auto s = ctx->store->get(id, &job);
+        if (s.is_not_found()) return make_error(ec::unknown_job, "unknown job id " + std::to_string(id));
+        if (!s) return make_error(ec::storage_failure, s.message());
+        return job;
+      },
+      [=](list_atom, JobQuery& query) -> caf::result<JobPage> {
+        if (query.limit() > max_page)
+          return make_error(ec::invalid_argument,
+                            "limit " + std::to_string(query.limit()) + " is over " + std::to_string(max_page));
+        if (query.has_state() && !Job::State_IsValid(query.state()))
+          return make_error(ec::invalid_argument, "unknown state " + std::to_string(int{query.state()}));
+        JobPage page;
+        if (auto s = ctx->store->list(query, &page); !s) return make_error(ec::storage_failure, s.message());
+        return page;
+      },
+  };
+}
+
+}  // namespace
+
+reader_actor spawn_reader(caf::actor_system& sys, engine_context_ptr ctx, bool detached) {
+  if (detached) return sys.spawn<caf::detached>(reader, std::move(ctx));
+  return sys.spawn(reader, std::move(ctx));
+}
+
+}  // namespace troupe

@@ -1,0 +1,34 @@
+#include "actors/ready_queue.hpp"
+
+namespace troupe {
+
+void ready_queue::push(int lane, uint64_t seq, uint64_t id) { lanes_[lane].push_back({seq, id}); }
+
+size_t ready_queue::size() const {
+  size_t n = 0;
+  for (const auto& lane : lanes_) n += lane.size();
+  return n;
+}
+
+int ready_queue::next_lane() const {
+  int best = -1;
+  for (int lane = 0; lane < lifecycle::lane_count; ++lane) {
+    if (lanes_[lane].empty()) continue;
+    if (strict_priority_) return lane;
+    if (best < 0 || lanes_[lane].front().seq < lanes_[best].front().seq) best = lane;
+  }
+  return best;
+}
+
+std::optional<ready_queue::entry> ready_queue::pop() {
+  for (;;) {
+    int lane = next_lane();
+    if (lane < 0) return std::nullopt;
+    auto e = lanes_[lane].front();
+    lanes_[lane].pop_front();
+    if (!removed_.empty() && removed_.erase(e.id) > 0) continue;
+    return e;
+  }
+}
+
+}  // namespace troupe

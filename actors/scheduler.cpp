@@ -1,0 +1,335 @@
+#include "actors/scheduler.hpp"
+
+#include <caf/actor_system.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/scheduler_state.hpp"
+#include "schemas/lifecycle.hpp"
+
+namespace troupe {
+
+void throughput_window::record(micros now, uint64_t count) {
+  int64_t second = now / 1'000'000;
+  if (second > last_second_) {
+    for (int64_t s = std::max(last_second_ + 1, second - size + 1); s <= second; ++s) buckets_[s % size] = 0;
+    last_second_ = second;
+  }
+  if (second > last_second_ - size) buckets_[second % size] += count;
+}
+
+double throughput_window::per_second(micros now, int seconds) const {
+  int64_t current = now / 1'000'000;
+  uint64_t sum = 0;
+  for (int64_t s = current - seconds; s < current; ++s)
+    if (s <= last_second_ && s > last_second_ - size) sum += buckets_[s % size];
+  return static_cast<double>(sum) / seconds;
+}
+
+void add_waiter(scheduler_self self, job_id id, waiter w) {
+  ++w.request->remaining;
+  self->state.waiters[id].push_back(std::move(w));
+}
+
+namespace {
+
+void answer_if_complete(const std::shared_ptr<await_request>& req) {
+  if (req->answered || req->remaining > 0) return;
+  req->answered = true;
+  req->on_done(req->results);
+}
+
+void fail_request(const std::shared_ptr<await_request>& req, caf::error err) {
+  if (req->answered) return;
+  req->answered = true;
+  req->on_error(std::move(err));
+}
+
+}  // namespace
+
+void notify_waiters(scheduler_self self, job_id id, const Job* job) {
+  auto& st = self->state;
+  auto it = st.waiters.find(id);
+  if (it == st.waiters.end()) return;
+  Job from_store;
+  if (job == nullptr) {
+    if (auto s = st.ctx->store->get(id, &from_store); !s) {
+      for (auto& w : it->second) fail_request(w.request, make_error(ec::storage_failure, s.message()));
+      st.waiters.erase(it);
+      return;
+    }
+    if (!lifecycle::is_terminal(from_store.state())) return;  // still to come
+    job = &from_store;
+  }
+  for (auto& w : it->second) {
+    w.request->results[w.index] = *job;
+    --w.request->remaining;
+    answer_if_complete(w.request);
+  }
+  st.waiters.erase(it);
+}
+
+namespace {
+
+// Is the job somewhere the scheduler will see it end?
+bool in_flight(const scheduler_state& st, job_id id) {
+  return st.running.count(id) > 0 || st.claiming.count(id) > 0 || st.finishing.count(id) > 0 ||
+         st.cancelling.count(id) > 0;
+}
+
+caf::result<std::vector<job_id>> submit(scheduler_self self, std::vector<JobSpec>& specs) {
+  auto& st = self->state;
+  if (st.draining) return make_error(ec::shutting_down, "the node is shutting down and accepts no jobs");
+  std::vector<job_id> ids;
+  if (specs.empty()) return ids;
+  auto n = specs.size();
+  auto first = st.ctx->store->take_ids(n);
+  auto now = st.ctx->wall->now();
+  journal_writes writes;
+  writes.inserts.reserve(n);
+  ids.reserve(n);
+  std::vector<ready_queue::entry> entries;
+  std::vector<int> lanes;
+  entries.reserve(n);
+  lanes.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    Job job;
+    *job.mutable_spec() = std::move(specs[i]);
+    lifecycle::accept(job, first + i, now, st.ctx->store->take_ready_seq());
+    ids.push_back(job.id());
+    entries.push_back({job.ready_seq(), job.id()});
+    lanes.push_back(lifecycle::lane_of(job.spec().priority()));
+    writes.inserts.push_back(std::move(job));
+  }
+  writes.next_id = first + n;
+  auto rp = self->make_response_promise<std::vector<job_id>>();
+  ++st.writes_in_flight;
+  self->request(st.journal, caf::infinite, commit_atom::value, std::move(writes))
+      .then(
+          [=](ok_atom) mutable {
+            auto& st = self->state;
+            --st.writes_in_flight;
+            for (size_t i = 0; i < entries.size(); ++i) st.ready.push(lanes[i], entries[i].seq, entries[i].id);
+            st.counters.submitted += entries.size();
+            rp.deliver(std::move(ids));
+            dispatch(self);
+            check_drained(self);
+          },
+          [=](caf::error& err) mutable {
+            --self->state.writes_in_flight;
+            rp.deliver(std::move(err));
+            check_drained(self);
+          });
+  return rp;
+}
+
+caf::result<std::vector<Job>> await_jobs(scheduler_self self, const std::vector<job_id>& ids) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<std::vector<Job>>();
+  auto req = std::make_shared<await_request>();
+  req->on_done = [rp](std::vector<Job>& jobs) mutable { rp.deliver(std::move(jobs)); };
+  req->on_error = [rp](caf::error err) mutable { rp.deliver(std::move(err)); };
+  req->results.resize(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto id = ids[i];
+    if (!in_flight(st, id)) {
+      auto s = st.ctx->store->get(id, &req->results[i]);
+      if (s.is_not_found()) {
+        fail_request(req, make_error(ec::unknown_job, "unknown job id " + std::to_string(id)));
+        return rp;
+      }
+      if (!s) {
+        fail_request(req, make_error(ec::storage_failure, s.message()));
+        return rp;
+      }
+      if (lifecycle::is_terminal(req->results[i].state())) continue;
+    }
+    add_waiter(self, id, waiter{req, i});
+  }
+  answer_if_complete(req);
+  return rp;
+}
+
+caf::result<Job> cancel(scheduler_self self, job_id id) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<Job>();
+  // Running, being claimed, finishing or being cancelled: answer with the record the job ends with.
+  auto answer_at_end = [&] {
+    auto req = std::make_shared<await_request>();
+    req->results.resize(1);
+    req->on_done = [rp](std::vector<Job>& jobs) mutable { rp.deliver(std::move(jobs[0])); };
+    req->on_error = [rp](caf::error err) mutable { rp.deliver(std::move(err)); };
+    add_waiter(self, id, waiter{req, 0});
+    return rp;
+  };
+  if (auto it = st.running.find(id); it != st.running.end()) {
+    if (it->second.stop == running_job::stop_reason::none) {
+      it->second.stop = running_job::stop_reason::cancel;
+      self->send(st.slots[it->second.slot].handle, stop_atom::value, id, it->second.job.attempts());
+    }
+    return answer_at_end();
+  }
+  if (st.claiming.count(id) > 0) {
+    st.cancel_after_claim.insert(id);
+    return answer_at_end();
+  }
+  if (st.finishing.count(id) > 0 || st.cancelling.count(id) > 0) return answer_at_end();
+  Job job;
+  auto s = st.ctx->store->get(id, &job);
+  if (s.is_not_found()) return make_error(ec::unknown_job, "unknown job id " + std::to_string(id));
+  if (!s) return make_error(ec::storage_failure, s.message());
+  if (lifecycle::is_terminal(job.state()))
+    return make_error(ec::conflict,
+                      "job " + std::to_string(id) + " is already " + lifecycle::state_name(job.state()));
+  // Queued: take it out of the ready queue now, so it cannot be claimed while the journal cancels it.
+  st.cancelling.insert(id);
+  st.ready.remove(id);
+  self->request(st.journal, caf::infinite, cancel_atom::value, id, std::string{"cancelled by a client"})
+      .then(
+          [=](Job& cancelled) mutable {
+            auto& st = self->state;
+            st.cancelling.erase(id);
+            ++st.counters.cancelled;
+            st.throughput.record(st.ctx->wall->now());
+            notify_waiters(self, id, &cancelled);
+            rp.deliver(std::move(cancelled));
+            check_drained(self);
+          },
+          [=](caf::error& err) mutable {
+            self->state.cancelling.erase(id);
+            notify_waiters(self, id, nullptr);
+            rp.deliver(std::move(err));
+            check_drained(self);
+          });
+  return rp;
+}
+
+NodeStatus status_of(scheduler_self self) {
+  auto& st = self->state;
+  NodeStatus out;
+  auto now = st.ctx->wall->now();
+  out.set_node(st.ctx->node_name);
+  out.set_version(TROUPE_VERSION);
+  set_timestamp(out.mutable_started_at(), st.started_at);
+  static constexpr JobSpec::Priority lane_priority[] = {JobSpec::CRITICAL, JobSpec::HIGH, JobSpec::NORMAL,
+                                                        JobSpec::LOW};
+  std::array<uint64_t, lifecycle::lane_count> running_by_lane{};
+  for (const auto& [id, run] : st.running) ++running_by_lane[lifecycle::lane_of(run.job.spec().priority())];
+  for (int lane = 0; lane < lifecycle::lane_count; ++lane) {
+    for (auto [state, count] : {std::pair{Job::READY, uint64_t{st.ready.size(lane)}},
+                                std::pair{Job::RUNNING, running_by_lane[lane]}}) {
+      auto* d = out.add_depth();
+      d->set_state(state);
+      d->set_priority(lane_priority[lane]);
+      d->set_count(count);
+    }
+  }
+  uint32_t alive = 0, busy = 0;
+  for (const auto& s : st.slots) {
+    alive += s.alive ? 1 : 0;
+    busy += s.alive && s.busy ? 1 : 0;
+  }
+  out.set_slots_total(alive);
+  out.set_slots_busy(busy);
+  out.set_running(st.running.size());
+  auto* tp = out.mutable_throughput();
+  tp->set_last_1s(st.throughput.per_second(now, 1));
+  tp->set_last_10s(st.throughput.per_second(now, 10));
+  tp->set_last_60s(st.throughput.per_second(now, 60));
+  out.set_succeeded_total(st.counters.succeeded);
+  out.set_failed_total(st.counters.failed_attempts);
+  out.set_dead_total(st.counters.dead);
+  out.set_cancelled_total(st.counters.cancelled);
+  out.set_finished_in_store(static_cast<uint64_t>(std::max<int64_t>(0, st.ctx->store->history_size())));
+  out.set_accepting(!st.draining);
+  out.set_durability(to_string(st.ctx->options.durability));
+  for (const auto& name : st.ctx->kinds->names()) out.add_kinds(name);
+  return out;
+}
+
+void add_slots(scheduler_self self, const std::string& pool, std::vector<slot_actor>& handles) {
+  auto& st = self->state;
+  for (auto& h : handles) {
+    auto index = static_cast<uint32_t>(st.slots.size());
+    self->monitor(h);
+    st.slot_by_addr[h.address()] = index;
+    st.slots.push_back(slot_entry{std::move(h), pool, true, false});
+    st.free_slots.push_back(index);
+  }
+  dispatch(self);
+}
+
+void on_slot_down(scheduler_self self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  auto it = st.slot_by_addr.find(msg.source);
+  if (it == st.slot_by_addr.end()) return;
+  auto index = it->second;
+  st.slot_by_addr.erase(it);
+  st.slots[index].alive = false;
+  std::erase(st.free_slots, index);
+  // A job it was running fails through its run request's error.
+}
+
+// Rebuilds the ready queue from the store (after recovery requeued what was running).
+void rebuild(scheduler_self self) {
+  auto& st = self->state;
+  size_t queued = 0;
+  auto s = st.ctx->store->scan_queue([&](int lane, uint64_t seq, uint64_t id) {
+    st.ready.push(lane, seq, id);
+    ++queued;
+  });
+  if (!s) {
+    spdlog::critical("scheduler: cannot read the ready queue: {}", s.message());
+    self->quit(make_error(ec::storage_failure, s.message()));
+    return;
+  }
+  if (queued > 0) spdlog::info("scheduler: {} ready jobs queued from the store", queued);
+}
+
+scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr ctx, journal_actor journal) {
+  auto& st = self->state;
+  st.ctx = ctx;
+  st.journal = journal;
+  st.ready = ready_queue{ctx->options.enablePriorityScheduling};
+  st.started_at = ctx->wall->now();
+  self->set_down_handler([=](caf::down_msg& msg) { on_slot_down(self, msg); });
+  rebuild(self);
+  return {
+      [=](submit_atom, std::vector<JobSpec>& specs) { return submit(self, specs); },
+      [=](cancel_atom, job_id id) { return cancel(self, id); },
+      [=](await_atom, const std::vector<job_id>& ids) { return await_jobs(self, ids); },
+      [=](status_atom) { return status_of(self); },
+      [=](slots_atom, const std::string& pool, std::vector<slot_actor>& handles) {
+        add_slots(self, pool, handles);
+      },
+      [=](drain_atom) -> caf::result<ok_atom> {
+        auto& st = self->state;
+        st.draining = true;
+        auto rp = self->make_response_promise<ok_atom>();
+        st.drain_promises.push_back(rp);
+        check_drained(self);
+        return rp;
+      },
+      [=](hand_back_atom) {
+        auto& st = self->state;
+        st.draining = true;
+        for (auto& [id, run] : st.running) {
+          if (run.stop != running_job::stop_reason::none) continue;
+          run.stop = running_job::stop_reason::hand_back;
+          self->send(st.slots[run.slot].handle, stop_atom::value, id, run.job.attempts());
+        }
+      },
+      [=](flush_atom) { flush(self); },
+      [=](dispatch_atom) {
+        self->state.dispatch_scheduled = false;
+        dispatch(self);
+      },
+  };
+}
+
+}  // namespace
+
+scheduler_actor spawn_scheduler(caf::actor_system& sys, engine_context_ptr ctx, journal_actor journal) {
+  return sys.spawn(scheduler, std::move(ctx), std::move(journal));
+}
+
+}  // namespace troupe

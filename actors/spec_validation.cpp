@@ -1,0 +1,58 @@
+#include "actors/spec_validation.hpp"
+
+#include <fmt/format.h>
+
+#include "schemas/time.hpp"
+#include "troupe/error.hpp"
+
+namespace troupe {
+
+namespace {
+
+std::string kind_list(const kind_registry& kinds) {
+  std::string out;
+  for (const auto& name : kinds.names()) out += (out.empty() ? "" : ", ") + name;
+  return out;
+}
+
+}  // namespace
+
+caf::error validate_spec(JobSpec& spec, const node_options& options, const kind_registry& kinds) {
+  if (spec.kind().empty()) return make_error(ec::invalid_argument, "kind is required");
+  auto* kind = kinds.find(spec.kind());
+  if (kind == nullptr)
+    return make_error(ec::unknown_kind,
+                      fmt::format("unknown kind '{}' (this node runs: {})", spec.kind(), kind_list(kinds)));
+  if (!JobSpec::Priority_IsValid(spec.priority()))
+    return make_error(ec::invalid_argument,
+                      fmt::format("priority {} is not one of CRITICAL, HIGH, NORMAL, LOW", int{spec.priority()}));
+  auto payload_bytes = spec.payload().ByteSizeLong();
+  auto limit = static_cast<size_t>(options.maxJobPayloadSizeMB) << 20;
+  if (payload_bytes > limit)
+    return make_error(ec::payload_too_large,
+                      fmt::format("payload is {:.1f} MiB, over maxJobPayloadSizeMB ({} MiB)",
+                                  static_cast<double>(payload_bytes) / (1 << 20), options.maxJobPayloadSizeMB));
+  if (spec.has_timeout()) {
+    if (to_micros(spec.timeout()) <= 0)
+      return make_error(ec::invalid_argument, "timeout must be positive");
+  } else {
+    set_duration(spec.mutable_timeout(), static_cast<micros>(options.jobTimeoutMs) * 1000);
+  }
+  if (spec.max_attempts() == 0) spec.set_max_attempts(options.defaultMaxAttempts);
+  if (spec.max_attempts() > max_attempts_limit)
+    return make_error(ec::invalid_argument,
+                      fmt::format("max_attempts {} is over the limit of {}", spec.max_attempts(), max_attempts_limit));
+  if (spec.user().size() > 256) return make_error(ec::invalid_argument, "user is longer than 256 bytes");
+  if (spec.batch().size() > 256) return make_error(ec::invalid_argument, "batch is longer than 256 bytes");
+  if (spec.labels_size() > 64) return make_error(ec::invalid_argument, "more than 64 labels");
+  // Features of later milestones: refuse them clearly rather than store jobs that would never run as asked.
+  if (spec.dependencies_size() > 0)
+    return make_error(ec::invalid_argument, "dependencies are not supported by this node yet");
+  if (spec.has_run_at())
+    return make_error(ec::invalid_argument, "run_at (delayed jobs) is not supported by this node yet");
+  if (!spec.idempotency_key().empty())
+    return make_error(ec::invalid_argument, "idempotency_key (unique jobs) is not supported by this node yet");
+  return kind->check(spec);
+}
+
+}  // namespace troupe

@@ -1,0 +1,22 @@
+#pragma once
+// What a node accepts as a JobSpec, checked in one place before anything is stored. Fills the node's defaults
+// into the spec (max_attempts, timeout), so that a stored job is self-contained.
+
+#include <caf/error.hpp>
+
+#include "config/options.hpp"
+#include "schemas/troupe.pb.h"
+#include "troupe/kind.hpp"
+
+namespace troupe {
+
+// Most jobs in one submit request.
+constexpr size_t max_jobs_per_submit = 100'000;
+// Most attempts a job may ask for.
+constexpr uint32_t max_attempts_limit = 1000;
+
+// Checks `spec` and fills in defaults. Returns none, or an error (invalid_argument, unknown_kind,
+// payload_too_large, forbidden) whose message names the field and the problem.
+caf::error validate_spec(JobSpec& spec, const node_options& options, const kind_registry& kinds);
+
+}  // namespace troupe

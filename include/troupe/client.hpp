@@ -1,0 +1,67 @@
+#pragma once
+// A blocking C++ client of a troupe node. It talks to the node's gateway actor (troupe/protocol.hpp) through
+// CAF's middleman, exactly as the `troupe` CLI does; or to an in-process node's gateway.
+//
+//   caf::actor_system_config cfg;
+//   troupe::client::prepare(cfg);                 // loads the middleman, registers troupe's types
+//   caf::actor_system sys{cfg};
+//   auto c = troupe::client::connect(sys, "127.0.0.1", 4242);
+//   if (!c) { std::cerr << troupe::describe(c.error()); ... }
+//   troupe::JobSpec spec;
+//   spec.set_kind("sleep");
+//   auto id = c->submit(spec);                    // acknowledged once the job is durable on the node
+//   auto done = c->wait({*id}, std::chrono::minutes{1});
+//
+// Every call blocks the calling thread until the node answers or the request timeout passes (then the error is
+// ec::timeout; a node that cannot be reached or went away gives ec::unavailable). Errors from the node are troupe errors (troupe/error.hpp) naming the problem. A client is
+// cheap to copy; its calls are safe from several threads at once.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include "troupe/protocol.hpp"
+
+namespace troupe {
+
+class client {
+ public:
+  // Prepares a config for a system that will host clients: loads CAF's middleman and registers troupe's types.
+  static void prepare(caf::actor_system_config& cfg);
+
+  // Connects to a node's published gateway. Fails with ec::unavailable naming the address when no node answers.
+  static caf::expected<client> connect(caf::actor_system& sys, const std::string& host, uint16_t port);
+  // A client of an in-process node.
+  static client local(caf::actor_system& sys, gateway_actor gateway);
+
+  // How long a call waits for an answer (default 30 s). wait() has its own timeout.
+  void set_request_timeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
+
+  // Submits jobs, all or nothing; the ids in order.
+  caf::expected<std::vector<job_id>> submit(std::vector<JobSpec> specs) const;
+  caf::expected<job_id> submit(JobSpec spec) const;
+  caf::expected<Job> get(job_id id) const;
+  caf::expected<JobPage> list(const JobQuery& query) const;
+  caf::expected<Job> cancel(job_id id) const;
+  // Waits until every job is terminal; their records, in order.
+  caf::expected<std::vector<Job>> wait(std::vector<job_id> ids, std::chrono::milliseconds timeout) const;
+  caf::expected<NodeStatus> status() const;
+
+  const gateway_actor& gateway() const { return gateway_; }
+
+ private:
+  client(caf::actor_system& sys, gateway_actor gateway) : sys_(&sys), gateway_(std::move(gateway)) {}
+
+  caf::actor_system* sys_;
+  gateway_actor gateway_;
+  std::chrono::milliseconds timeout_{30'000};
+};
+
+// "HOST:PORT" -> host and port; an error naming the text otherwise.
+caf::error parse_endpoint(const std::string& text, std::string* host, uint16_t* port);
+
+}  // namespace troupe

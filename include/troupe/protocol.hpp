@@ -1,0 +1,89 @@
+#pragma once
+// The peer protocol of a troupe node: the typed actor interface a node publishes (the gateway), the atoms and
+// message types on it, and the one function that registers those types with an actor system. A C++ peer
+// (troupe::client, the CLI, a worker node) and the node itself register exactly the same types, so messages
+// cross the network. Protobuf messages travel as their binary serialization.
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+#include <caf/meta/load_callback.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/type_id.hpp>
+#include <caf/typed_actor.hpp>
+#include <google/protobuf/message.h>
+
+#include "schemas/troupe.pb.h"
+#include "troupe/error.hpp"
+#include "troupe/outcome.hpp"
+
+namespace troupe {
+
+using job_id = uint64_t;
+
+// --- atoms (CAF 0.17 atoms: at most 10 characters) -----------------------------------------------------------
+using submit_atom = caf::atom_constant<caf::atom("submit")>;
+using get_job_atom = caf::atom_constant<caf::atom("getjob")>;
+using list_atom = caf::atom_constant<caf::atom("list")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using await_atom = caf::atom_constant<caf::atom("await")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
+
+// The node's public interface, published on its listen address.
+using gateway_actor = caf::typed_actor<
+    // Submits jobs, all or nothing; replies with their ids in order once they are durable.
+    caf::replies_to<submit_atom, std::vector<JobSpec>>::with<std::vector<job_id>>,
+    // One job's record.
+    caf::replies_to<get_job_atom, job_id>::with<Job>,
+    // A page of jobs matching a query.
+    caf::replies_to<list_atom, JobQuery>::with<JobPage>,
+    // Cancels a job: a queued job ends CANCELLED at once, a running one is stopped first. Replies with the job.
+    caf::replies_to<cancel_atom, job_id>::with<Job>,
+    // Replies when every job is terminal, with their records (same order).
+    caf::replies_to<await_atom, std::vector<job_id>>::with<std::vector<Job>>,
+    // The node's live status.
+    caf::replies_to<status_atom>::with<NodeStatus>>;
+
+// CAF inspection for every generated Protobuf message: its binary serialization as one string field.
+template <class Inspector, class T>
+std::enable_if_t<std::is_base_of_v<google::protobuf::Message, T>, typename Inspector::result_type>
+inspect(Inspector& f, T& x) {
+  std::string bytes;
+  if constexpr (Inspector::reads_state) x.SerializeToString(&bytes);
+  auto parse = caf::meta::load_callback([&]() -> caf::error {
+    if (!x.ParseFromString(bytes))
+      return make_error(ec::invalid_argument, "malformed " + T::descriptor()->full_name() + " message");
+    return caf::none;
+  });
+  return f(caf::meta::type_name(T::descriptor()->full_name().c_str()), bytes, parse);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, outcome& x) {
+  return f(caf::meta::type_name("troupe::outcome"), x.code, x.permanent, x.exit_code, x.signal, x.output,
+           x.error);
+}
+
+// Registers every troupe message type and the troupe error category. Call on the config of every actor system
+// that talks to troupe (nodes, workers, clients) before constructing the system.
+void register_types(caf::actor_system_config& cfg);
+
+}  // namespace troupe
+
+CAF_BEGIN_TYPE_ID_BLOCK(troupe, caf::first_custom_type_id)
+  CAF_ADD_TYPE_ID(troupe, (troupe::JobSpec))
+  CAF_ADD_TYPE_ID(troupe, (troupe::Job))
+  CAF_ADD_TYPE_ID(troupe, (troupe::JobQuery))
+  CAF_ADD_TYPE_ID(troupe, (troupe::JobPage))
+  CAF_ADD_TYPE_ID(troupe, (troupe::NodeStatus))
+  CAF_ADD_TYPE_ID(troupe, (troupe::Lease))
+  CAF_ADD_TYPE_ID(troupe, (troupe::outcome))
+  CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::JobSpec>))
+  CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::Job>))
+  CAF_ADD_TYPE_ID(troupe, (std::vector<uint64_t>))
+CAF_END_TYPE_ID_BLOCK(troupe)
