@@ -1,0 +1,227 @@
+#include "bench/bench.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "actors/engine_context.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/system_config.hpp"
+#include "troupe/client.hpp"
+#include "troupe/json.hpp"
+#include "troupe/node.hpp"
+
+namespace troupe {
+
+double peak_rss_mb() {
+  std::ifstream in{"/proc/self/status"};
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  return 0;
+}
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch()).count();
+}
+
+// The data directory of a run: the given one, or a fresh temporary one removed afterwards.
+class bench_dir {
+ public:
+  explicit bench_dir(std::string given) : path_(std::move(given)) {
+    if (!path_.empty()) return;
+    std::string pattern = std::filesystem::temp_directory_path() / "troupe-bench-XXXXXX";
+    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern, owned_ = true;
+  }
+  ~bench_dir() {
+    std::error_code ignored;
+    if (owned_) std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  bool owned_ = false;
+};
+
+// Waits until the node reports `total` finished jobs; false if the node stopped answering.
+bool wait_finished(const client& c, uint64_t total, const std::function<void(double)>& progress, double from,
+                   double to) {
+  for (;;) {
+    auto s = c.status();
+    if (!s) return false;
+    uint64_t done = s->succeeded_total() + s->dead_total() + s->cancelled_total();
+    progress(from + (to - from) * static_cast<double>(std::min(done, total)) / static_cast<double>(total));
+    if (done >= total) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+}
+
+caf::expected<std::string> burn(const bench_options& o, caf::actor_system& sys, node& n,
+                                 const std::function<void(double)>& progress) {
+  auto c = client::local(sys, n.gateway());
+  JobSpec spec;
+  spec.set_kind("noop");
+  auto start = steady::now();
+  for (uint64_t sent = 0; sent < o.jobs; sent += o.submit_batch) {
+    auto count = std::min<uint64_t>(o.submit_batch, o.jobs - sent);
+    std::vector<JobSpec> specs(count, spec);
+    if (auto ids = c.submit(std::move(specs)); !ids) return ids.error();
+    progress(0.5 * static_cast<double>(sent + count) / static_cast<double>(o.jobs));
+  }
+  auto submitted = steady::now();
+  if (!wait_finished(c, o.jobs, progress, 0.5, 1.0)) return make_error(ec::unavailable, "the node stopped answering");
+  auto drained = steady::now();
+  auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+  auto writes = n.context().store->stats();
+  return fmt::format("workload=burn jobs={} slots={} durability={} commits={} ops_per_commit={:.0f} "
+                     "write_busy_pct={:.0f} submit_per_s={:.0f} jobs_per_s={:.0f} peak_rss_mb={:.1f}",
+                     o.jobs, o.node.maxConcurrentJobs, to_string(o.node.durability), writes.writes,
+                     static_cast<double>(writes.ops) / std::max<double>(1, writes.writes),
+                     100.0 * static_cast<double>(writes.nanos) / 1e9 / secs(start, drained),
+                     static_cast<double>(o.jobs) / secs(start, submitted),
+                     static_cast<double>(o.jobs) / secs(start, drained), peak_rss_mb());
+}
+
+// Start times of probe jobs (steady clock, ns), written by the probe kind on the slots' threads.
+struct probe_log {
+  std::mutex mutex;
+  std::unordered_map<job_id, int64_t> started;
+};
+
+using send_atom = caf::atom_constant<caf::atom("send")>;
+
+// Sends probe jobs open-loop: on every millisecond tick, as many single-job submits as the rate asks for by then,
+// without waiting for answers. Records when each submit was acknowledged.
+struct sender_state {
+  int64_t begin_ns = 0;
+  uint64_t sent = 0;
+  uint64_t total = 0;
+  double rate = 0;
+  std::shared_ptr<std::vector<std::pair<job_id, int64_t>>> acks;
+  std::shared_ptr<std::atomic<uint64_t>> answered;  // acks + failures; released after each append
+  std::shared_ptr<std::atomic<uint64_t>> failures;
+};
+
+caf::behavior sender(caf::stateful_actor<sender_state>* self, gateway_actor gateway, double rate, uint64_t total,
+                     std::shared_ptr<std::vector<std::pair<job_id, int64_t>>> acks,
+                     std::shared_ptr<std::atomic<uint64_t>> answered, std::shared_ptr<std::atomic<uint64_t>> failures) {
+  auto& st = self->state;
+  st.begin_ns = steady_ns();
+  st.rate = rate;
+  st.total = total;
+  st.acks = acks;
+  st.answered = answered;
+  st.failures = failures;
+  self->send(self, send_atom::value);
+  JobSpec spec;
+  spec.set_kind("bench_probe");
+  return {
+      [=](send_atom) {
+        auto& st = self->state;
+        double elapsed = static_cast<double>(steady_ns() - st.begin_ns) / 1e9;
+        auto due = std::min<uint64_t>(st.total, static_cast<uint64_t>(elapsed * st.rate));
+        for (; st.sent < due; ++st.sent) {
+          self->request(gateway, caf::infinite, submit_atom::value, std::vector<JobSpec>{spec})
+              .then(
+                  [=](std::vector<job_id>& ids) {
+                    self->state.acks->emplace_back(ids[0], steady_ns());
+                    self->state.answered->fetch_add(1, std::memory_order_release);
+                  },
+                  [=](caf::error&) {
+                    ++*self->state.failures;
+                    self->state.answered->fetch_add(1, std::memory_order_release);
+                  });
+        }
+        if (st.sent < st.total) self->delayed_send(self, std::chrono::milliseconds{1}, send_atom::value);
+      },
+  };
+}
+
+double percentile(std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  auto index = static_cast<size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+  return sorted[std::min(index, sorted.size() - 1)];
+}
+
+caf::expected<std::string> steady_load(const bench_options& o, caf::actor_system& sys, node& n,
+                                       const std::shared_ptr<probe_log>& probes,
+                                       const std::function<void(double)>& progress) {
+  auto total = static_cast<uint64_t>(o.rate * o.seconds);
+  if (total == 0) return make_error(ec::invalid_argument, "--rate x --seconds gives no jobs");
+  auto acks = std::make_shared<std::vector<std::pair<job_id, int64_t>>>();
+  acks->reserve(total);
+  auto answered = std::make_shared<std::atomic<uint64_t>>(0);
+  auto failures = std::make_shared<std::atomic<uint64_t>>(0);
+  auto c = client::local(sys, n.gateway());
+  sys.spawn(sender, n.gateway(), o.rate, total, acks, answered, failures);
+  if (!wait_finished(c, total - failures->load(), progress, 0.0, 1.0))
+    return make_error(ec::unavailable, "the node stopped answering");
+  // The sender is done with `acks` once every submit was answered.
+  while (answered->load(std::memory_order_acquire) < total) std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  std::vector<double> pickup_ms;
+  {
+    std::lock_guard<std::mutex> guard{probes->mutex};
+    for (const auto& [id, acked] : *acks) {
+      auto it = probes->started.find(id);
+      if (it == probes->started.end()) continue;
+      // A job can start before its acknowledgement reaches the sender: that is a pickup of 0.
+      pickup_ms.push_back(std::max<double>(0, static_cast<double>(it->second - acked) / 1e6));
+    }
+  }
+  std::sort(pickup_ms.begin(), pickup_ms.end());
+  return fmt::format("workload=steady rate={:.0f} seconds={:.0f} jobs={} slots={} durability={} failed_submits={} "
+                     "p50_pickup_ms={:.3f} p99_pickup_ms={:.3f} max_pickup_ms={:.3f}",
+                     o.rate, o.seconds, pickup_ms.size(), o.node.maxConcurrentJobs, to_string(o.node.durability),
+                     failures->load(), percentile(pickup_ms, 0.5), percentile(pickup_ms, 0.99),
+                     pickup_ms.empty() ? 0.0 : pickup_ms.back());
+}
+
+}  // namespace
+
+caf::expected<std::string> run_bench(bench_options o, const std::function<void(double)>& progress) {
+  if (o.workload != "burn" && o.workload != "steady")
+    return make_error(ec::invalid_argument, "--workload must be burn or steady, not '" + o.workload + "'");
+  bench_dir dir{o.node.data};
+  if (dir.path().empty()) return make_error(ec::storage_failure, "cannot create a temporary data directory");
+  o.node.data = dir.path();
+
+  caf::actor_system_config cfg;
+  configure_node_system(cfg, o.node);
+  caf::actor_system sys{cfg};
+
+  auto probes = std::make_shared<probe_log>();
+  kind_registry kinds;
+  (void)kinds.add_function(
+      "bench_probe",
+      [probes](const attempt& run) {
+        auto now = steady_ns();
+        std::lock_guard<std::mutex> guard{probes->mutex};
+        probes->started.emplace(run.job().id(), now);
+        return outcome::success();
+      },
+      kind_registry::execution::inline_call);
+  auto started = node::start(sys, o.node, std::move(kinds));
+  if (!started) return started.error();
+  auto result = o.workload == "burn" ? burn(o, sys, **started, progress)
+                                     : steady_load(o, sys, **started, probes, progress);
+  (*started)->shutdown(std::chrono::seconds{10});
+  return result;
+}
+
+}  // namespace troupe

@@ -1,0 +1,37 @@
+#pragma once
+// troupe's in-process benchmark (`troupe bench`): a real node (RocksDB on disk, the default durability policy
+// unless told otherwise, the real actors) on a fresh data directory, driven through its gateway.
+//
+//   burn:   submit N no-op jobs in batches, then drain them.
+//           -> workload=burn jobs=N submit_per_s=... jobs_per_s=... peak_rss_mb=...
+//   steady: open-loop submits of one job each at R jobs/s for S seconds; pickup latency is the time from the
+//           submit's acknowledgement to the start of the job in its slot.
+//           -> workload=steady rate=R p50_pickup_ms=... p99_pickup_ms=... max_pickup_ms=...
+// Figures are measured, never asserted: compare them across runs on the same machine.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <caf/expected.hpp>
+
+#include "config/options.hpp"
+
+namespace troupe {
+
+struct bench_options {
+  std::string workload = "burn";  // burn | steady
+  uint64_t jobs = 200'000;        // burn
+  uint32_t submit_batch = 1000;   // burn: jobs per submit request
+  double rate = 10'000;           // steady: jobs per second offered
+  double seconds = 10;            // steady: how long
+  node_options node;              // node options; node.data empty: a fresh temporary directory, removed after
+};
+
+// Runs the workload; `progress(fraction)` is called from time to time. Returns the key=value result line.
+caf::expected<std::string> run_bench(bench_options options, const std::function<void(double)>& progress);
+
+// The process's peak resident set size in MiB (VmHWM).
+double peak_rss_mb();
+
+}  // namespace troupe

@@ -1,0 +1,56 @@
+// `troupe bench`: the in-process benchmark (bench/bench.hpp).
+
+#include <unistd.h>
+
+#include <iostream>
+
+#include "bench/bench.hpp"
+#include "cmd/troupe/cli.hpp"
+#include "config/options_cli.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace troupe::cli {
+
+void add_bench_command(CLI::App& app, std::optional<command_fn>& run) {
+  auto o = std::make_shared<bench_options>();
+  o->node.maxConcurrentJobs = 64;
+  o->node.logLevel = "warn";
+  o->node.data.clear();  // a fresh temporary directory unless --data is given
+  auto* cmd = app.add_subcommand("bench", "Benchmark an in-process node on a fresh data directory. The last line is "
+                                          "key=value figures.");
+  cmd->add_option("--workload", o->workload, "burn: N no-op jobs submitted then drained; steady: open-loop submits "
+                                             "at --rate for --seconds, measuring pickup latency")
+      ->check(CLI::IsMember({"burn", "steady"}))
+      ->capture_default_str();
+  cmd->add_option("--jobs", o->jobs, "burn: how many jobs")->check(CLI::Range(uint64_t{1}, uint64_t{100'000'000}))
+      ->capture_default_str();
+  cmd->add_option("--submit-batch", o->submit_batch, "burn: jobs per submit request")
+      ->check(CLI::Range(1u, 100'000u))->capture_default_str();
+  cmd->add_option("--rate", o->rate, "steady: jobs per second offered")->check(CLI::Range(1.0, 1e7))
+      ->capture_default_str();
+  cmd->add_option("--seconds", o->seconds, "steady: how long to offer load")->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
+  add_node_options(*cmd, o->node);
+  cmd->callback([&run, o] {
+    run = [o] {
+      if (auto problem = validate(o->node); !problem.empty()) return fail_usage("bench", problem);
+      spdlog::set_level(spdlog::level::from_str(o->node.logLevel));
+      bool tty = isatty(STDERR_FILENO) != 0;
+      auto progress = [tty, last = -1](double fraction) mutable {
+        int pct = static_cast<int>(fraction * 100);
+        if (!tty || pct == last) return;
+        last = pct;
+        std::cerr << "\r[" << std::string(pct / 2, '#') << std::string(50 - pct / 2, '.') << "] " << pct << "%"
+                  << std::flush;
+      };
+      auto line = run_bench(*o, progress);
+      if (tty) std::cerr << "\n";
+      if (!line) return fail("bench", line.error());
+      std::cout << *line << std::endl;
+      return int{exit_ok};
+    };
+  });
+}
+
+}  // namespace troupe::cli

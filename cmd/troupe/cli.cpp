@@ -1,0 +1,69 @@
+#include "cmd/troupe/cli.hpp"
+
+#include <cstdlib>
+#include <iostream>
+#include <regex>
+
+#include <caf/actor_system_config.hpp>
+
+namespace troupe::cli {
+
+int exit_code_of(const caf::error& err) {
+  switch (code_of(err)) {
+    case ec::none: return exit_ok;
+    case ec::unavailable:
+    case ec::shutting_down: return exit_unreachable;
+    case ec::timeout: return exit_timeout;
+    case ec::storage_failure:
+    case ec::internal: return exit_failure;
+    default: return exit_refused;
+  }
+}
+
+int fail(const std::string& command, const caf::error& err) {
+  std::cerr << "troupe " << command << ": " << describe(err) << "\n";
+  return exit_code_of(err);
+}
+
+int fail_usage(const std::string& command, const std::string& message) {
+  std::cerr << "troupe " << command << ": " << message << "\n";
+  return exit_usage;
+}
+
+void client_options::add_to(CLI::App& app) {
+  const char* env = std::getenv("TROUPE_NODE");
+  node = env != nullptr && *env != '\0' ? env : "127.0.0.1:4242";
+  app.add_option("--node", node, "The node to talk to, HOST:PORT (env TROUPE_NODE)")->capture_default_str();
+  app.add_option("--request-timeout", timeout, "How long to wait for each answer")->capture_default_str();
+}
+
+caf::expected<std::chrono::milliseconds> parse_duration(const std::string& text) {
+  static const std::regex pattern{R"(^\s*([0-9]+(\.[0-9]+)?)\s*(ms|s|m|h)?\s*$)"};
+  std::smatch m;
+  if (!std::regex_match(text, m, pattern))
+    return make_error(ec::invalid_argument, "'" + text + "' is not a duration (examples: 500ms, 10s, 2m, 1h)");
+  double value = std::stod(m[1].str());
+  std::string unit = m[3].matched ? m[3].str() : "s";
+  double ms = unit == "ms" ? value : unit == "s" ? value * 1e3 : unit == "m" ? value * 60e3 : value * 3600e3;
+  if (ms > 365.0 * 24 * 3600e3) return make_error(ec::invalid_argument, "'" + text + "' is longer than a year");
+  return std::chrono::milliseconds{static_cast<int64_t>(ms)};
+}
+
+int with_client(const std::string& command, const client_options& options,
+                const std::function<int(const client&)>& body) {
+  std::string host;
+  uint16_t port = 0;
+  if (auto err = parse_endpoint(options.node, &host, &port)) return fail_usage(command, "--node " + describe(err));
+  auto timeout = parse_duration(options.timeout);
+  if (!timeout) return fail_usage(command, "--request-timeout " + describe(timeout.error()));
+  caf::actor_system_config cfg;
+  client::prepare(cfg);
+  cfg.set("scheduler.max-threads", 2);
+  caf::actor_system sys{cfg};
+  auto c = client::connect(sys, host, port);
+  if (!c) return fail(command, c.error());
+  c->set_request_timeout(*timeout);
+  return body(*c);
+}
+
+}  // namespace troupe::cli

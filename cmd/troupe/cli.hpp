@@ -1,0 +1,61 @@
+#pragma once
+// Shared pieces of the `troupe` command: exit codes, the options every client command takes, and helpers to
+// reach a node. Each command lives in its own file and registers itself with add_*_command().
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <caf/error.hpp>
+
+#include "troupe/client.hpp"
+
+namespace troupe::cli {
+
+// Exit codes of the troupe command (also listed in `troupe --help` and the README).
+enum exit_code : int {
+  exit_ok = 0,           // done; for `wait`: every job SUCCEEDED
+  exit_negative = 1,     // done, but the answer is no: a job did not succeed
+  exit_usage = 2,        // bad flags, a bad input file, an invalid configuration
+  exit_unreachable = 3,  // no node answered at the address, or it went away
+  exit_refused = 4,      // the node refused the request (invalid job, unknown id, wrong state)
+  exit_failure = 5,      // the node failed (storage error, cannot listen)
+  exit_timeout = 124,    // a deadline passed (as timeout(1))
+};
+
+// The exit code that goes with an error from a node or the client.
+int exit_code_of(const caf::error& err);
+
+// Prints "troupe <command>: <message>" to stderr and returns the matching exit code.
+int fail(const std::string& command, const caf::error& err);
+int fail_usage(const std::string& command, const std::string& message);
+
+// --node and --timeout, taken by every command that talks to a node.
+struct client_options {
+  std::string node;                          // HOST:PORT; default $TROUPE_NODE or 127.0.0.1:4242
+  std::string timeout = "30s";               // per request
+  void add_to(CLI::App& app);
+};
+
+// "500ms", "10s", "2m", "1h", "1.5s" -> duration; an error naming the text otherwise.
+caf::expected<std::chrono::milliseconds> parse_duration(const std::string& text);
+
+// Connects to the node of `options` and runs `body` with a client. Returns body's exit code, or the code of the
+// connection failure (printed).
+int with_client(const std::string& command, const client_options& options,
+                const std::function<int(const client&)>& body);
+
+// A command's entry point, called when its subcommand was given.
+using command_fn = std::function<int()>;
+
+void add_serve_commands(CLI::App& app, std::optional<command_fn>& run);
+void add_submit_command(CLI::App& app, std::optional<command_fn>& run);
+void add_jobs_command(CLI::App& app, std::optional<command_fn>& run);
+void add_wait_command(CLI::App& app, std::optional<command_fn>& run);
+void add_status_command(CLI::App& app, std::optional<command_fn>& run);
+void add_config_command(CLI::App& app, std::optional<command_fn>& run);
+void add_bench_command(CLI::App& app, std::optional<command_fn>& run);
+
+}  // namespace troupe::cli

@@ -1,0 +1,147 @@
+#include "cmd/troupe/demo.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <iostream>
+#include <map>
+
+#include "schemas/lifecycle.hpp"
+#include "troupe/client.hpp"
+#include "troupe/json.hpp"
+
+namespace troupe::cli {
+
+namespace {
+
+JobSpec spec(const std::string& kind, const std::string& payload_json, JobSpec::Priority priority,
+             uint32_t max_attempts = 0, int64_t timeout_ms = 0) {
+  JobSpec s;
+  s.set_kind(kind);
+  (void)from_json(payload_json, s.mutable_payload());
+  s.set_priority(priority);
+  s.set_max_attempts(max_attempts);
+  s.set_user("demo");
+  s.set_batch("demo");
+  if (timeout_ms > 0) set_duration(s.mutable_timeout(), timeout_ms * 1000);
+  return s;
+}
+
+struct demo_job {
+  std::string role;  // what the job shows
+  JobSpec spec;
+  size_t count;
+};
+
+std::vector<demo_job> workload() {
+  return {
+      {"bulk no-op jobs (NORMAL)", spec("noop", "{}", JobSpec::NORMAL), 300},
+      {"API calls: sleep 300 ms (HIGH)", spec("sleep", R"({"ms": 300})", JobSpec::HIGH), 40},
+      {"an urgent job (CRITICAL)", spec("sleep", R"({"ms": 100})", JobSpec::CRITICAL), 1},
+      {"reports: 100 ms of CPU each (LOW)", spec("cpu", R"({"ms": 100})", JobSpec::LOW), 12},
+      {"flaky: fails twice, then succeeds", spec("fail", R"({"times": 2})", JobSpec::NORMAL, 5), 4},
+      {"broken: fails every attempt (3 allowed)", spec("fail", R"({"times": 100})", JobSpec::NORMAL, 3), 1},
+      {"fails permanently: no retry", spec("fail", R"({"times": 1, "permanent": true})", JobSpec::NORMAL), 1},
+      {"exec: a real process", spec("exec", R"({"argv": ["sh", "-c", "echo hello from $(uname -s) pid $$"]})",
+                                    JobSpec::HIGH), 1},
+      {"exec: times out after 1 s (2 attempts)",
+       spec("exec", R"({"argv": ["sleep", "30"]})", JobSpec::NORMAL, 2, 1000), 1},
+      {"a long job that the demo cancels", spec("sleep", R"({"ms": 60000})", JobSpec::LOW), 1},
+  };
+}
+
+void print_status(const NodeStatus& s, double seconds) {
+  uint64_t ready = 0, running = 0;
+  for (const auto& d : s.depth()) {
+    if (d.state() == Job::READY) ready += d.count();
+    if (d.state() == Job::RUNNING) running += d.count();
+  }
+  std::cout << fmt::format("  {:5.1f}s  ready {:4}  running {:3}  succeeded {:4}  failed attempts {:3}  dead {:2}  "
+                           "cancelled {:2}  {:7.0f} jobs/s\n",
+                           seconds, ready, running, s.succeeded_total(), s.failed_total(), s.dead_total(),
+                           s.cancelled_total(), s.throughput().last_1s());
+}
+
+void print_transitions(const Job& job) {
+  for (const auto& t : job.transitions()) {
+    std::cout << fmt::format("      {:>9}  attempt {}  {}\n", Job::State_Name(t.state()), t.attempt(), t.reason());
+  }
+}
+
+}  // namespace
+
+demo_runner::demo_runner(caf::actor_system& sys, gateway_actor gateway, std::string address)
+    : address_(std::move(address)), thread_([this, &sys, gateway] { run(sys, gateway); }) {}
+
+demo_runner::~demo_runner() {
+  stop();
+  thread_.join();
+}
+
+void demo_runner::run(caf::actor_system& sys, gateway_actor gateway) {
+  auto c = client::local(sys, gateway);
+  auto jobs = workload();
+  std::cout << "\ntroupe demo: submitting a small workload to the node at " << address_ << "\n";
+  std::vector<job_id> all;
+  std::map<std::string, std::vector<job_id>> by_role;
+  for (const auto& j : jobs) {
+    std::vector<JobSpec> specs(j.count, j.spec);
+    auto ids = c.submit(std::move(specs));
+    if (!ids) {
+      std::cout << "  could not submit '" << j.role << "': " << describe(ids.error()) << "\n";
+      return;
+    }
+    std::cout << fmt::format("  {:4} x {}\n", j.count, j.role);
+    by_role[j.role] = *ids;
+    all.insert(all.end(), ids->begin(), ids->end());
+  }
+  std::cout << "\n  time    queue and counters (every half second)\n";
+  auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  bool cancelled = false;
+  std::vector<Job> finished;
+  while (!stop_) {
+    if (!cancelled && elapsed() > 1.0) {
+      auto id = by_role["a long job that the demo cancels"].at(0);
+      auto r = c.cancel(id);
+      std::cout << "  (the demo cancels job " << id << ": "
+                << (r ? Job::State_Name(r->state()) : describe(r.error())) << ")\n";
+      cancelled = true;
+    }
+    auto done = c.wait(all, std::chrono::milliseconds{500});
+    if (auto s = c.status()) print_status(*s, elapsed());
+    if (done) {
+      finished = std::move(*done);
+      break;
+    }
+    if (code_of(done.error()) != ec::timeout) return;  // the node is stopping
+  }
+  if (stop_) return;
+
+  std::map<std::string, size_t> by_state;
+  for (const auto& job : finished) ++by_state[Job::State_Name(job.state())];
+  std::cout << fmt::format("\nAll {} demo jobs finished in {:.1f} s:", finished.size(), elapsed());
+  for (const auto& [state, n] : by_state) std::cout << "  " << state << " " << n;
+  std::cout << "\n";
+  auto show = [&](const std::string& role, const char* what) {
+    auto r = c.get(by_role[role].at(0));
+    if (!r) return;
+    std::cout << fmt::format("\n  {} (job {}, {}): {}\n", role, r->id(), Job::State_Name(r->state()), what);
+    print_transitions(*r);
+    if (!r->last_error().empty()) std::cout << "      last error: " << r->last_error() << "\n";
+    if (!r->result().output().empty()) std::cout << "      output: " << r->result().output();
+  };
+  show("flaky: fails twice, then succeeds", "retried until it succeeded");
+  show("broken: fails every attempt (3 allowed)", "every attempt failed");
+  show("exec: times out after 1 s (2 attempts)", "the engine killed the process at its timeout, twice");
+  show("exec: a real process", "its output is kept in the result");
+  std::cout << "\nThe node keeps running at " << address_ << " until you press Ctrl-C. In another terminal, try:\n"
+            << "  build/troupe status\n"
+            << "  build/troupe jobs list --state DEAD\n"
+            << "  build/troupe jobs show " << by_role["a long job that the demo cancels"].at(0) << "\n"
+            << "  build/troupe submit --kind sleep --payload '{\"ms\": 2000}' --priority HIGH\n"
+            << "  build/troupe wait <id>\n"
+            << "Stop it with Ctrl-C and start it again (build/troupe serve): every job is still there.\n";
+}
+
+}  // namespace troupe::cli

@@ -1,0 +1,30 @@
+#pragma once
+// The demo workload of `troupe demo`: on a thread of its own, submits a small mix of jobs to the node it runs in
+// (all priorities, sleeping, computing, retried, failing, timing out, an exec job, a cancelled job), prints the
+// node's status as they run, then a summary of what happened and how to explore further.
+
+#include <atomic>
+#include <string>
+#include <thread>
+
+#include <caf/fwd.hpp>
+
+#include "troupe/protocol.hpp"
+
+namespace troupe::cli {
+
+class demo_runner {
+ public:
+  demo_runner(caf::actor_system& sys, gateway_actor gateway, std::string address);
+  ~demo_runner();  // stops and joins
+  void stop() { stop_ = true; }
+
+ private:
+  void run(caf::actor_system& sys, gateway_actor gateway);
+
+  std::string address_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace troupe::cli

@@ -1,0 +1,122 @@
+// `troupe jobs list|show|cancel`.
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cmd/troupe/cli.hpp"
+#include "schemas/time.hpp"
+#include "troupe/json.hpp"
+
+namespace troupe::cli {
+
+namespace {
+
+struct list_options {
+  client_options client;
+  std::string state, kind, user, batch;
+  uint32_t limit = 50;
+  uint64_t after = 0;
+  bool json = false;
+};
+
+std::string format_time(const google::protobuf::Timestamp& ts) {
+  if (ts.seconds() == 0) return "-";
+  time_t t = ts.seconds();
+  tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[32];
+  strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &utc);
+  return buf;
+}
+
+int list_jobs(const list_options& o, const client& c) {
+  JobQuery q;
+  if (!o.state.empty()) {
+    Job::State s;
+    std::string upper = o.state;
+    for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (!Job::State_Parse(upper, &s))
+      return fail_usage("jobs list", "--state: '" + o.state +
+                                         "' is not a state (PENDING, BLOCKED, SCHEDULED, READY, RUNNING, SUCCEEDED, "
+                                         "FAILED, DEAD, CANCELLED)");
+    q.set_has_state(true);
+    q.set_state(s);
+  }
+  q.set_kind(o.kind);
+  q.set_user(o.user);
+  q.set_batch(o.batch);
+  q.set_limit(o.limit);
+  q.set_after_id(o.after);
+  auto page = c.list(q);
+  if (!page) return fail("jobs list", page.error());
+  if (o.json) {
+    for (const auto& job : page->jobs()) std::cout << to_json(job) << "\n";
+  } else {
+    std::cout << fmt::format("{:>10}  {:<9}  {:<12}  {:<8}  {:>8}  {:<19}  {}\n", "ID", "STATE", "KIND", "PRIORITY",
+                             "ATTEMPTS", "CREATED (UTC)", "LAST ERROR");
+    for (const auto& job : page->jobs())
+      std::cout << fmt::format("{:>10}  {:<9}  {:<12}  {:<8}  {:>4}/{:<3}  {:<19}  {}\n", job.id(),
+                               Job::State_Name(job.state()), job.spec().kind(),
+                               JobSpec::Priority_Name(job.spec().priority()), job.attempts(),
+                               job.spec().max_attempts(), format_time(job.created_at()),
+                               job.last_error().substr(0, 60));
+  }
+  if (page->next_after_id() != 0)
+    std::cerr << "(more: add --after " << page->next_after_id() << ")\n";
+  return exit_ok;
+}
+
+}  // namespace
+
+void add_jobs_command(CLI::App& app, std::optional<command_fn>& run) {
+  auto* jobs = app.add_subcommand("jobs", "List, show and cancel jobs.");
+  jobs->require_subcommand(1);
+
+  auto lo = std::make_shared<list_options>();
+  auto* list = jobs->add_subcommand("list", "List jobs in id order, filtered.");
+  lo->client.add_to(*list);
+  list->add_option("--state", lo->state, "Only jobs in this state (READY, RUNNING, DEAD, ...)");
+  list->add_option("--kind", lo->kind, "Only jobs of this kind");
+  list->add_option("--user", lo->user, "Only jobs of this user");
+  list->add_option("--batch", lo->batch, "Only jobs of this batch");
+  list->add_option("--limit", lo->limit, "Most jobs to list")->check(CLI::Range(1u, 10000u))->capture_default_str();
+  list->add_option("--after", lo->after, "Start after this job id (the cursor printed by the previous page)");
+  list->add_flag("--json", lo->json, "One JSON record per line instead of a table");
+  list->callback([&run, lo] { run = [lo] { return with_client("jobs list", lo->client, [&](const client& c) { return list_jobs(*lo, c); }); }; });
+
+  auto show_client = std::make_shared<client_options>();
+  auto show_id = std::make_shared<uint64_t>(0);
+  auto* show = jobs->add_subcommand("show", "Print one job as JSON (its spec, state, attempts, transitions, result).");
+  show_client->add_to(*show);
+  show->add_option("ID", *show_id, "The job's id")->required();
+  show->callback([&run, show_client, show_id] {
+    run = [show_client, show_id] {
+      return with_client("jobs show", *show_client, [&](const client& c) {
+        auto job = c.get(*show_id);
+        if (!job) return fail("jobs show", job.error());
+        std::cout << to_json(*job, /*pretty=*/true) << "\n";
+        return int{exit_ok};
+      });
+    };
+  });
+
+  auto cancel_client = std::make_shared<client_options>();
+  auto cancel_id = std::make_shared<uint64_t>(0);
+  auto* cancel = jobs->add_subcommand("cancel", "Cancel a job: a queued job at once, a running one after it is stopped "
+                                                "(an exec job's processes are killed). Prints the job's final state.");
+  cancel_client->add_to(*cancel);
+  cancel->add_option("ID", *cancel_id, "The job's id")->required();
+  cancel->callback([&run, cancel_client, cancel_id] {
+    run = [cancel_client, cancel_id] {
+      return with_client("jobs cancel", *cancel_client, [&](const client& c) {
+        auto job = c.cancel(*cancel_id);
+        if (!job) return fail("jobs cancel", job.error());
+        std::cout << "job " << job->id() << " " << Job::State_Name(job->state()) << "\n";
+        return job->state() == Job::CANCELLED ? int{exit_ok} : int{exit_negative};
+      });
+    };
+  });
+}
+
+}  // namespace troupe::cli

@@ -1,0 +1,63 @@
+// `troupe status`: the node's queue depth, slots and throughput.
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cmd/troupe/cli.hpp"
+#include "troupe/json.hpp"
+
+namespace troupe::cli {
+
+namespace {
+
+void print_status(const NodeStatus& s) {
+  std::cout << fmt::format("node {} (troupe {}), durability {}, {}\n", s.node(), s.version(), s.durability(),
+                           s.accepting() ? "accepting jobs" : "shutting down");
+  std::cout << fmt::format("slots: {} busy of {} ({} free)\n", s.slots_busy(), s.slots_total(),
+                           s.slots_total() - s.slots_busy());
+  std::cout << fmt::format("{:<10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "", "CRITICAL", "HIGH", "NORMAL", "LOW", "total");
+  for (auto state : {Job::READY, Job::RUNNING}) {
+    uint64_t by_priority[4] = {};
+    for (const auto& d : s.depth()) {
+      if (d.state() != state) continue;
+      int col = d.priority() == JobSpec::CRITICAL ? 0 : d.priority() == JobSpec::HIGH ? 1
+                : d.priority() == JobSpec::NORMAL ? 2 : 3;
+      by_priority[col] += d.count();
+    }
+    std::cout << fmt::format("{:<10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", Job::State_Name(state), by_priority[0],
+                             by_priority[1], by_priority[2], by_priority[3],
+                             by_priority[0] + by_priority[1] + by_priority[2] + by_priority[3]);
+  }
+  std::cout << fmt::format("finished since start: {} succeeded, {} dead, {} cancelled; {} failed attempts\n",
+                           s.succeeded_total(), s.dead_total(), s.cancelled_total(), s.failed_total());
+  std::cout << fmt::format("throughput (jobs/s): {:.0f} last second, {:.0f} last 10 s, {:.0f} last minute\n",
+                           s.throughput().last_1s(), s.throughput().last_10s(), s.throughput().last_60s());
+  std::cout << fmt::format("history: {} finished jobs kept\n", s.finished_in_store());
+}
+
+}  // namespace
+
+void add_status_command(CLI::App& app, std::optional<command_fn>& run) {
+  struct status_options {
+    client_options client;
+    bool json = false;
+  };
+  auto o = std::make_shared<status_options>();
+  auto* cmd = app.add_subcommand("status", "Show the node's queue depth by state and priority, slots and throughput.");
+  o->client.add_to(*cmd);
+  cmd->add_flag("--json", o->json, "Print the status as JSON");
+  cmd->callback([&run, o] {
+    run = [o] {
+      return with_client("status", o->client, [&](const client& c) {
+        auto s = c.status();
+        if (!s) return fail("status", s.error());
+        if (o->json) std::cout << to_json(*s, true) << "\n";
+        else print_status(*s);
+        return int{exit_ok};
+      });
+    };
+  });
+}
+
+}  // namespace troupe::cli
