@@ -32,6 +32,8 @@ class attempt_impl final : public attempt, public std::enable_shared_from_this<a
   void stop() { stopped_ = true; }
   // Called by the slot after kind.start() returned: the outcome if the kind finished inside start().
   std::optional<outcome> take_inline_outcome();
+  // Moves the record out. REQUIRES: the attempt is over and nobody else holds it.
+  Job release_job() { return std::move(job_); }
 
  private:
   enum phase : int { starting = 0, running = 1, finished_in_start = 2 };

@@ -3,27 +3,28 @@
 // type here is registered (register_internal_types) with the same id block on every node, so pools on worker
 // nodes can speak them over the network.
 //
-//   gateway ──▶ scheduler ──claim/commit──▶ journal ──▶ RocksDB
-//                  │  ▲
-//             run  ▼  │ outcome
+//   gateway ──▶ scheduler ──commit (write_batch)──▶ journal ──▶ RocksDB
+//                  │  ▲  ◀──load (records not cached)── reader ◀── RocksDB
+//             run  ▼  │ job + outcome
 //                 slots (in pools)
 //
-// Invariant between scheduler and journal: the scheduler has at most one journal request in flight per job, and
-// acts on a job's new state only after the journal acknowledged it as durable. So the journal's read-modify-write
-// operations (claim, cancel) always read the job's latest durable record.
+// Invariant between scheduler and journal: the scheduler has at most one change in flight per job, and acts on a
+// job's new state only after the journal acknowledged it as durable. So whenever the scheduler reads a job it is
+// about to change (from its cache of queued records, or from the store), it reads the job's latest record.
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "storage/store.hpp"
+#include "caf/allowed_unsafe_message_type.hpp"
+#include "storage/write_batch.hpp"
 #include "troupe/protocol.hpp"
 
 namespace troupe {
 
 // --- atoms ---------------------------------------------------------------------------------------------------
 using commit_atom = caf::atom_constant<caf::atom("commit")>;
-using claim_atom = caf::atom_constant<caf::atom("claim")>;
+using load_atom = caf::atom_constant<caf::atom("load")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using run_atom = caf::atom_constant<caf::atom("run")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
@@ -36,51 +37,37 @@ using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using dispatch_atom = caf::atom_constant<caf::atom("dispatch")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using ok_atom = caf::atom_constant<caf::atom("ok")>;
+using reader_atom = caf::atom_constant<caf::atom("reader")>;
 
-// --- journal messages ------------------------------------------------------------------------------------------
-
-// A job the scheduler wants to run in a slot: the journal marks it RUNNING under `lease` if it is still READY.
-struct claim_ticket {
-  job_id id = 0;
-  Lease lease;
-};
-
-// A changed job record with the index position it had before the change.
-struct job_update {
-  Job job;
-  storage::job_position before;
-};
-
-// Blind writes of records the sender holds: new jobs, changed jobs, and the id counter.
-struct journal_writes {
-  std::vector<Job> inserts;
-  std::vector<job_update> updates;
-  uint64_t next_id = 0;  // 0: unchanged
-  bool empty() const { return inserts.empty() && updates.empty() && next_id == 0; }
-};
+// --- journal ---------------------------------------------------------------------------------------------------
 
 // The one writer of the store: group commit of everything that reaches it while the previous commit runs.
+// write_batch never leaves its node: it is a local-only message type (see CAF_ALLOW_UNSAFE_MESSAGE_TYPE below).
 using journal_actor = caf::typed_actor<
-    // Writes records; replies once durable.
-    caf::replies_to<commit_atom, journal_writes>::with<ok_atom>,
-    // Marks each ticket's job RUNNING (attempt counted) if it is READY; replies with the records, in ticket
-    // order, once durable. A job that was not READY comes back unchanged.
-    caf::replies_to<claim_atom, std::vector<claim_ticket>>::with<std::vector<Job>>,
-    // Cancels a job that is not RUNNING (reason recorded); replies with the CANCELLED record once durable.
-    // Errors: unknown_job, conflict (terminal or RUNNING).
-    caf::replies_to<cancel_atom, job_id, std::string>::with<Job>,
-    // Deletes finished jobs that are still in the history (listed by job_store::expired at the given history
-    // generation); replies with how many were deleted.
+    // Writes a batch; replies once it is durable.
+    caf::replies_to<commit_atom, storage::write_batch>::with<ok_atom>,
+    // Deletes finished jobs listed by job_store::expired at the given history generation, if they are still in
+    // the history; replies with how many were deleted.
     caf::replies_to<expire_atom, std::vector<storage::history_entry>, uint64_t>::with<uint64_t>,
     // Internal: commits what has accumulated.
     caf::reacts_to<flush_atom>>;
 
+// --- reader ----------------------------------------------------------------------------------------------------
+
+// Reads of the store on a thread of its own (actors/reader.hpp).
+using reader_actor = caf::typed_actor<
+    caf::replies_to<get_job_atom, job_id>::with<Job>,
+    caf::replies_to<list_atom, JobQuery>::with<JobPage>,
+    // The records of these jobs, in order; a job that does not exist comes back with only its id (PENDING).
+    caf::replies_to<load_atom, std::vector<job_id>>::with<std::vector<Job>>>;
+
 // --- slots -----------------------------------------------------------------------------------------------------
 
-// One slot of a pool: runs one attempt at a time and answers the run request with its outcome and run time
-// (microseconds). Enforces the job's timeout itself.
+// One slot of a pool: runs one attempt at a time and answers the run request with the job's record (handed back,
+// so that nobody holds a copy while it runs), the attempt's outcome and its run time (microseconds). Enforces the
+// job's timeout itself.
 using slot_actor = caf::typed_actor<
-    caf::replies_to<run_atom, Job>::with<outcome, int64_t>,
+    caf::replies_to<run_atom, Job>::with<Job, outcome, int64_t>,
     // Stops the attempt (job id, attempt) if it is the one running; the run request is then answered with a
     // `cancelled` outcome.
     caf::reacts_to<stop_atom, job_id, uint32_t>,
@@ -102,33 +89,14 @@ using scheduler_actor = caf::typed_actor<
     caf::replies_to<drain_atom>::with<ok_atom>,
     // Stops every running attempt and hands its job back to READY without counting the attempt.
     caf::reacts_to<hand_back_atom>,
+    // The reader to load records from (after the supervisor restarted it).
+    caf::reacts_to<reader_atom, reader_actor>,
     // Internal: write what accumulated; continue dispatching after a full turn.
     caf::reacts_to<flush_atom>, caf::reacts_to<dispatch_atom>>;
 
 // --- inspection --------------------------------------------------------------------------------------------------
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, claim_ticket& x) {
-  return f(caf::meta::type_name("troupe::claim_ticket"), x.id, x.lease);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, job_update& x) {
-  return f(caf::meta::type_name("troupe::job_update"), x.job, x.before);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, journal_writes& x) {
-  return f(caf::meta::type_name("troupe::journal_writes"), x.inserts, x.updates, x.next_id);
-}
-
 namespace storage {
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, job_position& x) {
-  return f(caf::meta::type_name("troupe::storage::job_position"), x.id, x.state, x.lane, x.ready_seq, x.run_at,
-           x.finished_at);
-}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, history_entry& x) {
@@ -142,14 +110,11 @@ void register_internal_types(caf::actor_system_config& cfg);
 
 }  // namespace troupe
 
+// The journal's batches stay on their node: passed by move, never serialized.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::storage::write_batch)
+
 CAF_BEGIN_TYPE_ID_BLOCK(troupe_internal, caf::first_custom_type_id + 100)
-  CAF_ADD_TYPE_ID(troupe_internal, (troupe::claim_ticket))
-  CAF_ADD_TYPE_ID(troupe_internal, (troupe::job_update))
-  CAF_ADD_TYPE_ID(troupe_internal, (troupe::journal_writes))
-  CAF_ADD_TYPE_ID(troupe_internal, (troupe::storage::job_position))
   CAF_ADD_TYPE_ID(troupe_internal, (troupe::storage::history_entry))
-  CAF_ADD_TYPE_ID(troupe_internal, (std::vector<troupe::claim_ticket>))
-  CAF_ADD_TYPE_ID(troupe_internal, (std::vector<troupe::job_update>))
   CAF_ADD_TYPE_ID(troupe_internal, (std::vector<troupe::storage::history_entry>))
   CAF_ADD_TYPE_ID(troupe_internal, (troupe::slot_actor))
   CAF_ADD_TYPE_ID(troupe_internal, (std::vector<troupe::slot_actor>))

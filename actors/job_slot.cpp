@@ -20,7 +20,7 @@ using time_point = caf::actor_clock::time_point;
 struct running_attempt {
   std::shared_ptr<attempt_impl> run;
   job_kind* kind = nullptr;
-  caf::typed_response_promise<outcome, int64_t> rp;
+  caf::typed_response_promise<Job, outcome, int64_t> rp;
   time_point started;
   time_point deadline;
   micros timeout = 0;
@@ -66,9 +66,11 @@ micros timeout_of(const Job& job, const node_options& options) {
 void complete(slot_self self, outcome result) {
   auto& cur = *self->state.current;
   auto duration = std::chrono::duration_cast<std::chrono::microseconds>(self->clock().now() - cur.started);
-  cur.rp.deliver(std::move(result), static_cast<int64_t>(duration.count()));
-  self->state.current.reset();
   self->state.guard->run.reset();
+  // The record goes back to the scheduler; it is moved unless a kind still holds the attempt (and may read it).
+  auto job = cur.run.use_count() == 1 ? cur.run->release_job() : Job{cur.run->job()};
+  cur.rp.deliver(std::move(job), std::move(result), static_cast<int64_t>(duration.count()));
+  self->state.current.reset();
 }
 
 // Ensures a timeout check fires no later than `deadline`.
@@ -91,15 +93,16 @@ slot_actor::behavior_type slot(slot_self self, engine_context_ptr ctx, uint32_t 
   self->state.index = index;
   self->attach_functor([guard = self->state.guard] { guard->stop(); });
   return {
-      [=](run_atom, Job& job) -> caf::result<outcome, int64_t> {
+      [=](run_atom, Job& job) -> caf::result<Job, outcome, int64_t> {
         auto& st = self->state;
         if (st.current)
           return make_error(ec::internal, "slot " + std::to_string(st.index) + " is busy with job " +
                                               std::to_string(st.current->run->job().id()));
         auto* kind = st.ctx->kinds->find(job.spec().kind());
-        if (kind == nullptr)
-          return caf::result<outcome, int64_t>{
-              outcome::failure("no kind '" + job.spec().kind() + "' on this node", /*permanent=*/true), 0};
+        if (kind == nullptr) {
+          auto failure = outcome::failure("no kind '" + job.spec().kind() + "' on this node", /*permanent=*/true);
+          return caf::result<Job, outcome, int64_t>{std::move(job), std::move(failure), int64_t{0}};
+        }
         auto timeout = timeout_of(job, st.ctx->options);
         auto token = st.next_token++;
         auto now = self->clock().now();
@@ -107,7 +110,7 @@ slot_actor::behavior_type slot(slot_self self, engine_context_ptr ctx, uint32_t 
         cur.run = std::make_shared<attempt_impl>(std::move(job), token, caf::actor_cast<caf::weak_actor_ptr>(self),
                                                  st.ctx->workers);
         cur.kind = kind;
-        cur.rp = self->make_response_promise<outcome, int64_t>();
+        cur.rp = self->make_response_promise<Job, outcome, int64_t>();
         cur.started = now;
         cur.timeout = timeout;
         cur.deadline = now + std::chrono::microseconds{timeout};

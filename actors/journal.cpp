@@ -1,14 +1,12 @@
 #include "actors/journal.hpp"
 
 #include <functional>
-#include <optional>
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
-#include "schemas/lifecycle.hpp"
 
 namespace troupe {
 
@@ -21,7 +19,7 @@ struct journal_state {
   static inline const char* name = "troupe.journal";
 
   engine_context_ptr ctx;
-  std::optional<storage::write_batch> batch;
+  storage::write_batch batch;  // what the next commit writes
   // Called after the commit that holds the request's writes, with none or the storage error.
   std::vector<std::function<void(const caf::error&)>> replies;
   bool flush_scheduled = false;
@@ -33,8 +31,8 @@ using journal_self = journal_actor::stateful_pointer<journal_state>;
 
 void commit(journal_self self) {
   auto& st = self->state;
-  if (st.replies.empty() && st.batch->empty()) return;
-  auto status = st.ctx->store->write(*st.batch, /*sync=*/true);
+  if (st.replies.empty() && st.batch.empty()) return;
+  auto status = st.ctx->store->write(st.batch, /*sync=*/true);
   caf::error err;
   if (!status) {
     err = make_error(ec::storage_failure, "the store rejected a write: " + status.message());
@@ -53,7 +51,7 @@ void commit(journal_self self) {
 void after_request(journal_self self) {
   auto& st = self->state;
   const auto& opts = st.ctx->options;
-  if (opts.durability == durability_policy::sync || st.batch->size() >= max_ops_per_commit) {
+  if (opts.durability == durability_policy::sync || st.batch.size() >= max_ops_per_commit) {
     commit(self);
     return;
   }
@@ -77,61 +75,12 @@ void reply_after_commit(journal_self self, Promise rp, Value value) {
 
 journal_actor::behavior_type journal(journal_self self, engine_context_ptr ctx) {
   self->state.ctx = ctx;
-  self->state.batch.emplace(ctx->store->batch());
   return {
-      [=](commit_atom, journal_writes& writes) -> caf::result<ok_atom> {
+      [=](commit_atom, storage::write_batch& batch) -> caf::result<ok_atom> {
         if (self->state.failure) return self->state.failure;
-        auto& batch = *self->state.batch;
-        for (const auto& job : writes.inserts) batch.insert(job);
-        for (const auto& update : writes.updates) batch.update(update.job, update.before);
-        if (writes.next_id != 0) batch.set_next_id(writes.next_id);
+        self->state.batch.append(std::move(batch));
         auto rp = self->make_response_promise<ok_atom>();
         reply_after_commit(self, rp, ok_atom::value);
-        after_request(self);
-        return rp;
-      },
-      [=](claim_atom, std::vector<claim_ticket>& tickets) -> caf::result<std::vector<Job>> {
-        auto& st = self->state;
-        if (st.failure) return st.failure;
-        std::vector<job_id> ids;
-        ids.reserve(tickets.size());
-        for (const auto& t : tickets) ids.push_back(t.id);
-        std::vector<Job> jobs;
-        std::vector<bool> found;
-        if (auto s = st.ctx->store->multi_get(ids, &jobs, &found); !s)
-          return make_error(ec::storage_failure, "claim: " + s.message());
-        auto now = st.ctx->wall->now();
-        for (size_t i = 0; i < jobs.size(); ++i) {
-          if (!found[i]) {
-            jobs[i].set_id(ids[i]);  // PENDING: there is no such job
-            continue;
-          }
-          if (jobs[i].state() != Job::READY) continue;
-          auto before = storage::job_position::of(jobs[i]);
-          lifecycle::start_attempt(jobs[i], tickets[i].lease, now);
-          st.batch->update(jobs[i], before);
-        }
-        auto rp = self->make_response_promise<std::vector<Job>>();
-        reply_after_commit(self, rp, std::move(jobs));
-        after_request(self);
-        return rp;
-      },
-      [=](cancel_atom, job_id id, std::string& reason) -> caf::result<Job> {
-        auto& st = self->state;
-        if (st.failure) return st.failure;
-        Job job;
-        if (auto s = st.ctx->store->get(id, &job); s.is_not_found())
-          return make_error(ec::unknown_job, "unknown job id " + std::to_string(id));
-        else if (!s)
-          return make_error(ec::storage_failure, "cancel: " + s.message());
-        if (lifecycle::is_terminal(job.state()) || job.state() == Job::RUNNING)
-          return make_error(ec::conflict, "job " + std::to_string(id) + " is " +
-                                              lifecycle::state_name(job.state()) + ", it cannot be cancelled");
-        auto before = storage::job_position::of(job);
-        lifecycle::cancel(job, st.ctx->wall->now(), reason);
-        st.batch->update(job, before);
-        auto rp = self->make_response_promise<Job>();
-        reply_after_commit(self, rp, std::move(job));
         after_request(self);
         return rp;
       },
@@ -144,7 +93,7 @@ journal_actor::behavior_type journal(journal_self self, engine_context_ptr ctx) 
         uint64_t deleted = 0;
         for (const auto& e : entries) {
           if (check && !st.ctx->store->in_history(e)) continue;
-          st.batch->erase_finished(e);
+          st.batch.erase_finished(e);
           ++deleted;
         }
         auto rp = self->make_response_promise<uint64_t>();

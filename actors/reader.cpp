@@ -29,6 +29,15 @@ reader_actor::behavior_type reader(reader_actor::pointer self, engine_context_pt
         if (auto s = ctx->store->list(query, &page); !s) return make_error(ec::storage_failure, s.message());
         return page;
       },
+      [=](load_atom, const std::vector<job_id>& ids) -> caf::result<std::vector<Job>> {
+        std::vector<Job> jobs;
+        std::vector<bool> found;
+        if (auto s = ctx->store->multi_get(ids, &jobs, &found); !s)
+          return make_error(ec::storage_failure, s.message());
+        for (size_t i = 0; i < ids.size(); ++i)
+          if (!found[i]) jobs[i].set_id(ids[i]);
+        return jobs;
+      },
   };
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// The reader serves reads of the store (one job, a page of jobs) on a thread of its own, so that a long scan never
-// holds one of CAF's scheduler threads or the dispatch path.
+// The reader serves reads of the store on a thread of its own, so that a long scan or a read from disk never holds
+// one of CAF's scheduler threads or the dispatch path: one job, a page of jobs, and the records the scheduler
+// needs to claim jobs whose record it does not hold.
 
 #include <caf/fwd.hpp>
 
@@ -8,9 +9,6 @@
 #include "actors/interfaces.hpp"
 
 namespace troupe {
-
-using reader_actor = caf::typed_actor<caf::replies_to<get_job_atom, job_id>::with<Job>,
-                                      caf::replies_to<list_atom, JobQuery>::with<JobPage>>;
 
 reader_actor spawn_reader(caf::actor_system& sys, engine_context_ptr ctx, bool detached = true);
 

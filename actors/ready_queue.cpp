@@ -2,7 +2,11 @@
 
 namespace troupe {
 
-void ready_queue::push(int lane, uint64_t seq, uint64_t id) { lanes_[lane].push_back({seq, id}); }
+void ready_queue::push(int lane, uint64_t seq, uint64_t id, std::string record) {
+  if (cached_bytes_ + record.size() > cache_budget_) record = std::string{};
+  cached_bytes_ += record.size();
+  lanes_[lane].push_back(entry{seq, id, std::move(record)});
+}
 
 size_t ready_queue::size() const {
   size_t n = 0;
@@ -20,13 +24,15 @@ int ready_queue::next_lane() const {
   return best;
 }
 
-std::optional<ready_queue::entry> ready_queue::pop() {
+std::optional<ready_queue::entry> ready_queue::pop(int* lane_out) {
   for (;;) {
     int lane = next_lane();
     if (lane < 0) return std::nullopt;
-    auto e = lanes_[lane].front();
+    auto e = std::move(lanes_[lane].front());
     lanes_[lane].pop_front();
+    cached_bytes_ -= e.record.size();
     if (!removed_.empty() && removed_.erase(e.id) > 0) continue;
+    if (lane_out != nullptr) *lane_out = lane;
     return e;
   }
 }

@@ -1,13 +1,15 @@
 #pragma once
 // The scheduler's in-memory ready queue: one FIFO lane per priority, served strictly CRITICAL > HIGH > NORMAL >
-// LOW, or as one FIFO across all lanes (by ready_seq) when priority scheduling is off. Entries are 16 bytes; the
-// job records stay in the store. Removal is lazy: a cancelled job's entry is skipped when it reaches the head.
-// Not thread-safe: owned by the scheduler actor.
+// LOW, or as one FIFO across all lanes (by ready_seq) when priority scheduling is off. An entry may carry the
+// job's serialized record (within a byte budget), so that claiming it needs no read from the store; entries
+// without one are loaded when claimed. Removal is lazy: a removed job's entry is dropped when it reaches the head
+// of its lane. Not thread-safe: owned by the scheduler actor.
 
 #include <array>
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <string>
 #include <unordered_set>
 
 #include "schemas/lifecycle.hpp"
@@ -19,27 +21,32 @@ class ready_queue {
   struct entry {
     uint64_t seq = 0;
     uint64_t id = 0;
+    std::string record;  // the READY record, or empty when not cached
   };
 
-  explicit ready_queue(bool strict_priority = true) : strict_priority_(strict_priority) {}
+  ready_queue(bool strict_priority, size_t cache_bytes)
+      : strict_priority_(strict_priority), cache_budget_(cache_bytes) {}
 
-  // REQUIRES: within a lane, entries arrive in increasing seq, except after a restart's rebuild, which also
-  // pushes in seq order.
-  void push(int lane, uint64_t seq, uint64_t id);
+  // Queues a job. `record` is kept if the cache budget allows, dropped otherwise.
+  // REQUIRES: within a lane, entries arrive in increasing seq.
+  void push(int lane, uint64_t seq, uint64_t id, std::string record = {});
   // Marks a queued job as removed; its entry is dropped when it reaches the head of its lane.
   void remove(uint64_t id) { removed_.insert(id); }
-  // The next job to dispatch, skipping removed ones.
-  std::optional<entry> pop();
+  // The next job to dispatch, skipping removed ones; `lane` receives its lane.
+  std::optional<entry> pop(int* lane = nullptr);
 
-  // Jobs in a lane that were not removed (approximate while removed entries wait at the head).
+  // Entries in a lane (including removed ones not yet dropped).
   size_t size(int lane) const { return lanes_[lane].size(); }
   size_t size() const;
   bool empty() const { return size() == 0; }
+  size_t cached_bytes() const { return cached_bytes_; }
 
  private:
   int next_lane() const;
 
   bool strict_priority_;
+  size_t cache_budget_;
+  size_t cached_bytes_ = 0;
   std::array<std::deque<entry>, lifecycle::lane_count> lanes_;
   std::unordered_set<uint64_t> removed_;
 };

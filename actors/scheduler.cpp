@@ -72,53 +72,45 @@ namespace {
 
 // Is the job somewhere the scheduler will see it end?
 bool in_flight(const scheduler_state& st, job_id id) {
-  return st.running.count(id) > 0 || st.claiming.count(id) > 0 || st.finishing.count(id) > 0 ||
-         st.cancelling.count(id) > 0;
+  return st.running.count(id) > 0 || st.loading.count(id) > 0 || st.finishing.count(id) > 0;
 }
 
 caf::result<std::vector<job_id>> submit(scheduler_self self, std::vector<JobSpec>& specs) {
   auto& st = self->state;
   if (st.draining) return make_error(ec::shutting_down, "the node is shutting down and accepts no jobs");
-  std::vector<job_id> ids;
-  if (specs.empty()) return ids;
+  if (specs.empty()) return std::vector<job_id>{};
   auto n = specs.size();
   auto first = st.ctx->store->take_ids(n);
   auto now = st.ctx->wall->now();
-  journal_writes writes;
-  writes.inserts.reserve(n);
-  ids.reserve(n);
-  std::vector<ready_queue::entry> entries;
-  std::vector<int> lanes;
-  entries.reserve(n);
-  lanes.reserve(n);
+  after_commit::submitted sub;
+  sub.promise = self->make_response_promise<std::vector<job_id>>();
+  sub.ids.reserve(n);
+  sub.entries.reserve(n);
+  sub.lanes.reserve(n);
+  // Direct dispatch: while nothing waits in the queue, a new job takes a free slot at once. Its first write is
+  // then its RUNNING record (attempt counted): one commit makes it durable and started, and it runs as the submit
+  // is acknowledged.
+  bool direct = !st.draining && st.ready.empty() && st.loading.empty();
   for (size_t i = 0; i < n; ++i) {
     Job job;
     *job.mutable_spec() = std::move(specs[i]);
     lifecycle::accept(job, first + i, now, st.ctx->store->take_ready_seq());
-    ids.push_back(job.id());
-    entries.push_back({job.ready_seq(), job.id()});
-    lanes.push_back(lifecycle::lane_of(job.spec().priority()));
-    writes.inserts.push_back(std::move(job));
+    sub.ids.push_back(job.id());
+    if (direct && !st.free_slots.empty()) {
+      auto slot = st.free_slots.back();
+      st.free_slots.pop_back();
+      st.slots[slot].busy = true;
+      start_attempt_in(self, std::move(job), slot, /*is_new=*/true);
+      continue;
+    }
+    const auto& record = st.batch.insert(job);
+    sub.entries.push_back({job.ready_seq(), job.id(), record});
+    sub.lanes.push_back(lifecycle::lane_of(job.spec().priority()));
   }
-  writes.next_id = first + n;
-  auto rp = self->make_response_promise<std::vector<job_id>>();
-  ++st.writes_in_flight;
-  self->request(st.journal, caf::infinite, commit_atom::value, std::move(writes))
-      .then(
-          [=](ok_atom) mutable {
-            auto& st = self->state;
-            --st.writes_in_flight;
-            for (size_t i = 0; i < entries.size(); ++i) st.ready.push(lanes[i], entries[i].seq, entries[i].id);
-            st.counters.submitted += entries.size();
-            rp.deliver(std::move(ids));
-            dispatch(self);
-            check_drained(self);
-          },
-          [=](caf::error& err) mutable {
-            --self->state.writes_in_flight;
-            rp.deliver(std::move(err));
-            check_drained(self);
-          });
+  st.batch.set_next_id(first + n);
+  auto rp = sub.promise;
+  st.after.submits.push_back(std::move(sub));
+  schedule_flush(self);
   return rp;
 }
 
@@ -152,54 +144,38 @@ caf::result<std::vector<Job>> await_jobs(scheduler_self self, const std::vector<
 caf::result<Job> cancel(scheduler_self self, job_id id) {
   auto& st = self->state;
   auto rp = self->make_response_promise<Job>();
-  // Running, being claimed, finishing or being cancelled: answer with the record the job ends with.
-  auto answer_at_end = [&] {
-    auto req = std::make_shared<await_request>();
-    req->results.resize(1);
-    req->on_done = [rp](std::vector<Job>& jobs) mutable { rp.deliver(std::move(jobs[0])); };
-    req->on_error = [rp](caf::error err) mutable { rp.deliver(std::move(err)); };
-    add_waiter(self, id, waiter{req, 0});
-    return rp;
-  };
+  // The cancel is answered with the record the job ends with.
+  auto req = std::make_shared<await_request>();
+  req->results.resize(1);
+  req->on_done = [rp](std::vector<Job>& jobs) mutable { rp.deliver(std::move(jobs[0])); };
+  req->on_error = [rp](caf::error err) mutable { rp.deliver(std::move(err)); };
   if (auto it = st.running.find(id); it != st.running.end()) {
-    if (it->second.stop == running_job::stop_reason::none) {
-      it->second.stop = running_job::stop_reason::cancel;
-      self->send(st.slots[it->second.slot].handle, stop_atom::value, id, it->second.job.attempts());
+    auto& run = it->second;
+    if (run.stop == running_job::stop_reason::none) {
+      run.stop = running_job::stop_reason::cancel;
+      if (!run.starting) self->send(st.slots[run.slot].handle, stop_atom::value, id, run.attempt);
     }
-    return answer_at_end();
+  } else if (st.loading.count(id) > 0) {
+    st.cancel_after_load.insert(id);
+  } else if (st.finishing.count(id) == 0) {
+    Job job;
+    auto s = st.ctx->store->get(id, &job);
+    if (s.is_not_found()) return make_error(ec::unknown_job, "unknown job id " + std::to_string(id));
+    if (!s) return make_error(ec::storage_failure, s.message());
+    if (lifecycle::is_terminal(job.state()))
+      return make_error(ec::conflict,
+                        "job " + std::to_string(id) + " is already " + lifecycle::state_name(job.state()));
+    // Queued: out of the ready queue now, CANCELLED in the next commit.
+    st.ready.remove(id);
+    add_waiter(self, id, waiter{req, 0});
+    auto before = storage::job_position::of(job);
+    lifecycle::cancel(job, st.ctx->wall->now(), "cancelled by a client");
+    ++st.counters.cancelled;
+    st.throughput.record(st.ctx->wall->now());
+    queue_final(self, std::move(job), before);
+    return rp;
   }
-  if (st.claiming.count(id) > 0) {
-    st.cancel_after_claim.insert(id);
-    return answer_at_end();
-  }
-  if (st.finishing.count(id) > 0 || st.cancelling.count(id) > 0) return answer_at_end();
-  Job job;
-  auto s = st.ctx->store->get(id, &job);
-  if (s.is_not_found()) return make_error(ec::unknown_job, "unknown job id " + std::to_string(id));
-  if (!s) return make_error(ec::storage_failure, s.message());
-  if (lifecycle::is_terminal(job.state()))
-    return make_error(ec::conflict,
-                      "job " + std::to_string(id) + " is already " + lifecycle::state_name(job.state()));
-  // Queued: take it out of the ready queue now, so it cannot be claimed while the journal cancels it.
-  st.cancelling.insert(id);
-  st.ready.remove(id);
-  self->request(st.journal, caf::infinite, cancel_atom::value, id, std::string{"cancelled by a client"})
-      .then(
-          [=](Job& cancelled) mutable {
-            auto& st = self->state;
-            st.cancelling.erase(id);
-            ++st.counters.cancelled;
-            st.throughput.record(st.ctx->wall->now());
-            notify_waiters(self, id, &cancelled);
-            rp.deliver(std::move(cancelled));
-            check_drained(self);
-          },
-          [=](caf::error& err) mutable {
-            self->state.cancelling.erase(id);
-            notify_waiters(self, id, nullptr);
-            rp.deliver(std::move(err));
-            check_drained(self);
-          });
+  add_waiter(self, id, waiter{req, 0});
   return rp;
 }
 
@@ -213,7 +189,7 @@ NodeStatus status_of(scheduler_self self) {
   static constexpr JobSpec::Priority lane_priority[] = {JobSpec::CRITICAL, JobSpec::HIGH, JobSpec::NORMAL,
                                                         JobSpec::LOW};
   std::array<uint64_t, lifecycle::lane_count> running_by_lane{};
-  for (const auto& [id, run] : st.running) ++running_by_lane[lifecycle::lane_of(run.job.spec().priority())];
+  for (const auto& [id, run] : st.running) ++running_by_lane[run.lane];
   for (int lane = 0; lane < lifecycle::lane_count; ++lane) {
     for (auto [state, count] : {std::pair{Job::READY, uint64_t{st.ready.size(lane)}},
                                 std::pair{Job::RUNNING, running_by_lane[lane]}}) {
@@ -274,7 +250,7 @@ void rebuild(scheduler_self self) {
   auto& st = self->state;
   size_t queued = 0;
   auto s = st.ctx->store->scan_queue([&](int lane, uint64_t seq, uint64_t id) {
-    st.ready.push(lane, seq, id);
+    st.ready.push(lane, seq, id);  // records are loaded when the jobs are claimed
     ++queued;
   });
   if (!s) {
@@ -285,11 +261,13 @@ void rebuild(scheduler_self self) {
   if (queued > 0) spdlog::info("scheduler: {} ready jobs queued from the store", queued);
 }
 
-scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr ctx, journal_actor journal) {
+scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr ctx, journal_actor journal,
+                                         reader_actor reader) {
   auto& st = self->state;
   st.ctx = ctx;
-  st.journal = journal;
-  st.ready = ready_queue{ctx->options.enablePriorityScheduling};
+  st.journal = std::move(journal);
+  st.reader = std::move(reader);
+  st.ready = ready_queue{ctx->options.enablePriorityScheduling, size_t{ctx->options.queueCacheMB} << 20};
   st.started_at = ctx->wall->now();
   self->set_down_handler([=](caf::down_msg& msg) { on_slot_down(self, msg); });
   rebuild(self);
@@ -315,9 +293,10 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
         for (auto& [id, run] : st.running) {
           if (run.stop != running_job::stop_reason::none) continue;
           run.stop = running_job::stop_reason::hand_back;
-          self->send(st.slots[run.slot].handle, stop_atom::value, id, run.job.attempts());
+          if (!run.starting) self->send(st.slots[run.slot].handle, stop_atom::value, id, run.attempt);
         }
       },
+      [=](reader_atom, reader_actor& reader) { self->state.reader = std::move(reader); },
       [=](flush_atom) { flush(self); },
       [=](dispatch_atom) {
         self->state.dispatch_scheduled = false;
@@ -328,8 +307,9 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
 
 }  // namespace
 
-scheduler_actor spawn_scheduler(caf::actor_system& sys, engine_context_ptr ctx, journal_actor journal) {
-  return sys.spawn(scheduler, std::move(ctx), std::move(journal));
+scheduler_actor spawn_scheduler(caf::actor_system& sys, engine_context_ptr ctx, journal_actor journal,
+                                reader_actor reader) {
+  return sys.spawn(scheduler, std::move(ctx), std::move(journal), std::move(reader));
 }
 
 }  // namespace troupe

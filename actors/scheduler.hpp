@@ -4,12 +4,14 @@
 //
 // - submit: assigns ids, has the journal store the jobs, answers with the ids once they are durable, and only
 //   then queues them.
-// - dispatch: pops up to batchClaimSize jobs per claim (at most maxJobsPerRun per turn) for free slots, has the
-//   journal mark them RUNNING (the attempt is counted before it runs), then sends each to its slot.
+// - dispatch: pops ready jobs for free slots (at most maxJobsPerRun per turn), marks them RUNNING with the attempt
+//   counted, and sends each to its slot once that is durable. Records come from the queue's cache, or from the
+//   reader in batches of batchClaimSize.
 // - outcomes: a slot's answer carries the attempt; an answer for another attempt than the job's current one is
-//   stale and ignored. The job's next state follows schemas/lifecycle; results are written in batches (one commit
-//   per turn), and retried jobs are queued again once their record is durable.
-// - cancel: a queued job is cancelled through the journal; a running one is stopped in its slot first.
+//   stale and ignored. The job's next state follows schemas/lifecycle; retried jobs are queued again once their
+//   record is durable.
+// - every change of a turn (submits, claims, results) goes to the journal in one commit.
+// - cancel: a queued job is cancelled in the next commit; a running one is stopped in its slot first.
 // - drain/hand back: for shutdown (see supervisor).
 // It never blocks on writes; the only storage reads it makes itself are for await/cancel of jobs it does not hold.
 
@@ -20,6 +22,7 @@
 
 namespace troupe {
 
-scheduler_actor spawn_scheduler(caf::actor_system& sys, engine_context_ptr ctx, journal_actor journal);
+scheduler_actor spawn_scheduler(caf::actor_system& sys, engine_context_ptr ctx, journal_actor journal,
+                                reader_actor reader);
 
 }  // namespace troupe

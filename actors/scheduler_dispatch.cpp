@@ -1,4 +1,5 @@
-// The scheduler's hot path: claim ready jobs for free slots, run them, take their outcomes, write the results.
+// The scheduler's hot path: claim ready jobs for free slots, run them, take their outcomes, and carry every change
+// of a turn to the journal in one commit.
 
 #include <spdlog/spdlog.h>
 
@@ -7,13 +8,34 @@
 
 namespace troupe {
 
-namespace {
-
 void release_slot(scheduler_self self, uint32_t slot) {
   auto& s = self->state.slots[slot];
   s.busy = false;
   if (s.alive) self->state.free_slots.push_back(slot);
 }
+
+void schedule_flush(scheduler_self self) {
+  auto& st = self->state;
+  if (st.flush_scheduled) return;
+  st.flush_scheduled = true;
+  self->send(self, flush_atom::value);
+}
+
+void queue_final(scheduler_self self, Job job, const storage::job_position& before) {
+  auto& st = self->state;
+  const auto& record = st.batch.update(job, before);
+  st.finishing.insert(job.id());
+  if (job.state() == Job::READY) {
+    st.after.requeued.push_back({lifecycle::lane_of(job.spec().priority()), {job.ready_seq(), job.id(), record}});
+  } else {
+    after_commit::terminal e{job.id(), std::nullopt};
+    if (st.waiters.count(job.id()) > 0) e.record = std::move(job);
+    st.after.ended.push_back(std::move(e));
+  }
+  schedule_flush(self);
+}
+
+namespace {
 
 void count_result(scheduler_state& st, const outcome& result, const Job& job, micros now) {
   if (!result.ok() && result.code != outcome::status::cancelled) ++st.counters.failed_attempts;
@@ -27,94 +49,209 @@ void count_result(scheduler_state& st, const outcome& result, const Job& job, mi
   st.throughput.record(now);
 }
 
-void on_outcome(scheduler_self self, job_id id, uint32_t attempt, outcome result, micros duration) {
+// Applies an attempt's outcome to the job's RUNNING record.
+void finish(scheduler_self self, Job job, running_job::stop_reason stop, outcome result, micros duration) {
+  auto& st = self->state;
+  auto before = storage::job_position::of(job);
+  auto now = st.ctx->wall->now();
+  if (stop == running_job::stop_reason::hand_back) {
+    lifecycle::hand_back(job, now, st.ctx->store->take_ready_seq(),
+                         "handed back: the node shut down before the attempt finished");
+  } else {
+    if (result.code == outcome::status::cancelled && stop == running_job::stop_reason::cancel)
+      result.error = "cancelled while running";
+    lifecycle::finish_attempt(job, result, duration, now, st.ctx->store->take_ready_seq());
+  }
+  count_result(st, result, job, now);
+  queue_final(self, std::move(job), before);
+}
+
+// The slot running the job failed (it died): the record comes back from the store.
+void recover_from_slot_failure(scheduler_self self, job_id id, uint32_t attempt, running_job::stop_reason stop,
+                               std::string why) {
+  auto& st = self->state;
+  st.finishing.insert(id);
+  self->request(st.reader, caf::infinite, load_atom::value, std::vector<job_id>{id})
+      .then(
+          [=](std::vector<Job>& jobs) {
+            self->state.finishing.erase(id);
+            auto& job = jobs.at(0);
+            if (job.state() != Job::RUNNING || job.attempts() != attempt) return;
+            finish(self, std::move(job), stop, outcome::failure(why), 0);
+          },
+          [=](caf::error& err) {
+            self->state.finishing.erase(id);
+            spdlog::error("scheduler: cannot read job {} after its slot failed: {}", id, describe(err));
+          });
+}
+
+void on_outcome(scheduler_self self, job_id id, uint32_t attempt, Job job, outcome result, micros duration) {
   auto& st = self->state;
   auto it = st.running.find(id);
-  if (it == st.running.end() || it->second.job.attempts() != attempt) {
+  if (it == st.running.end() || it->second.attempt != attempt || it->second.starting) {
     spdlog::debug("scheduler: ignoring an outcome for job {} attempt {} (stale lease)", id, attempt);
     return;
   }
-  auto run = std::move(it->second);
+  auto stop = it->second.stop;
+  release_slot(self, it->second.slot);
   st.running.erase(it);
-  release_slot(self, run.slot);
-  auto before = storage::job_position::of(run.job);
-  auto now = st.ctx->wall->now();
-  if (run.stop == running_job::stop_reason::hand_back) {
-    lifecycle::hand_back(run.job, now, st.ctx->store->take_ready_seq(),
-                         "handed back: the node shut down before the attempt finished");
-  } else {
-    if (result.code == outcome::status::cancelled && run.stop == running_job::stop_reason::cancel)
-      result.error = "cancelled while running";
-    lifecycle::finish_attempt(run.job, result, duration, now, st.ctx->store->take_ready_seq());
-  }
-  count_result(st, result, run.job, now);
-  queue_final(self, std::move(run.job), before);
+  finish(self, std::move(job), stop, std::move(result), duration);
   dispatch(self);
 }
 
-void run_in_slot(scheduler_self self, job_id id) {
+void run_in_slot(scheduler_self self, job_id id, running_job& run) {
   auto& st = self->state;
-  auto& run = st.running.at(id);
-  auto attempt = run.job.attempts();
-  self->request(st.slots[run.slot].handle, caf::infinite, run_atom::value, run.job)
-      .then([=](outcome& result, int64_t duration) { on_outcome(self, id, attempt, std::move(result), duration); },
-            [=](caf::error& err) {
-              on_outcome(self, id, attempt, outcome::failure("the job actor failed: " + describe(err)), 0);
-            });
+  auto attempt = run.attempt;
+  auto job = std::move(*run.starting);
+  run.starting.reset();
+  self->request(st.slots[run.slot].handle, caf::infinite, run_atom::value, std::move(job))
+      .then(
+          [=](Job& job, outcome& result, int64_t duration) {
+            on_outcome(self, id, attempt, std::move(job), std::move(result), duration);
+          },
+          [=](caf::error& err) {
+            auto& st = self->state;
+            auto it = st.running.find(id);
+            if (it == st.running.end() || it->second.attempt != attempt) return;
+            auto stop = it->second.stop;
+            release_slot(self, it->second.slot);
+            st.running.erase(it);
+            recover_from_slot_failure(self, id, attempt, stop, "the job actor failed: " + describe(err));
+          });
 }
 
-void on_claimed(scheduler_self self, const std::vector<claim_ticket>& tickets, std::vector<Job>& jobs) {
+}  // namespace
+
+void start_attempt_in(scheduler_self self, Job job, uint32_t slot, bool is_new) {
   auto& st = self->state;
-  for (size_t i = 0; i < tickets.size(); ++i) {
-    const auto& ticket = tickets[i];
+  auto before = storage::job_position::of(job);
+  Lease lease;
+  lease.set_node(st.ctx->node_name);
+  lease.set_slot(slot);
+  lifecycle::start_attempt(job, lease, st.ctx->wall->now());
+  if (is_new) st.batch.insert(job);
+  else st.batch.update(job, before);
+  auto id = job.id();
+  auto& run = st.running[id];
+  run.slot = slot;
+  run.attempt = job.attempts();
+  run.lane = lifecycle::lane_of(job.spec().priority());
+  run.starting = std::move(job);
+  st.after.started.push_back(id);
+  schedule_flush(self);
+}
+
+namespace {
+
+// A queued job whose record was not cached, popped for a slot while the reader loads the record.
+struct pending_claim {
+  job_id id = 0;
+  uint32_t slot = 0;
+  int lane = 0;
+  uint64_t seq = 0;
+};
+
+// Records that were not cached come back from the reader.
+void on_loaded(scheduler_self self, const std::vector<pending_claim>& claims, std::vector<Job>& jobs) {
+  auto& st = self->state;
+  for (size_t i = 0; i < claims.size(); ++i) {
+    auto id = claims[i].id;
+    auto slot = claims[i].slot;
     auto& job = jobs[i];
-    st.claiming.erase(ticket.id);
-    bool claimed = job.state() == Job::RUNNING && job.lease().node() == ticket.lease.node() &&
-                   job.lease().slot() == ticket.lease.slot();
-    bool cancel = st.cancel_after_claim.erase(ticket.id) > 0;
-    if (!claimed) {  // no longer READY in the store (or gone); nothing to run
-      release_slot(self, ticket.lease.slot());
-      if (st.waiters.count(ticket.id) > 0) notify_waiters(self, ticket.id, nullptr);
+    st.loading.erase(id);
+    bool cancel = st.cancel_after_load.erase(id) > 0;
+    if (job.state() != Job::READY) {  // not claimable: nothing to run
+      release_slot(self, slot);
+      if (st.waiters.count(id) > 0) notify_waiters(self, id, nullptr);
       continue;
     }
-    if (cancel || st.draining) {  // never started: cancel it, or give it back without counting the attempt
+    if (st.draining && !cancel) {  // not now: back to the queue, unchanged
+      release_slot(self, slot);
+      st.ready.push(claims[i].lane, claims[i].seq, id);
+      continue;
+    }
+    if (cancel) {
+      release_slot(self, slot);
       auto before = storage::job_position::of(job);
-      auto now = st.ctx->wall->now();
-      release_slot(self, ticket.lease.slot());
-      if (cancel) {
-        lifecycle::cancel(job, now, "cancelled before it started");
-        ++st.counters.cancelled;
-      } else {
-        lifecycle::hand_back(job, now, st.ctx->store->take_ready_seq(), "handed back: the node is shutting down");
-      }
+      lifecycle::cancel(job, st.ctx->wall->now(), "cancelled by a client");
+      ++st.counters.cancelled;
       queue_final(self, std::move(job), before);
       continue;
     }
-    auto& run = st.running[ticket.id];
-    run.job = std::move(job);
-    run.slot = ticket.lease.slot();
-    run_in_slot(self, ticket.id);
+    start_attempt_in(self, std::move(job), slot, /*is_new=*/false);
   }
 }
 
-void send_claim(scheduler_self self, std::vector<claim_ticket> tickets) {
+void load_and_claim(scheduler_self self, std::vector<pending_claim> claims) {
   auto& st = self->state;
-  self->request(st.journal, caf::infinite, claim_atom::value, tickets)
-      .then([=](std::vector<Job>& jobs) {
-              on_claimed(self, tickets, jobs);
-              dispatch(self);
-              check_drained(self);
-            },
-            [=](caf::error& err) {
-              // The journal failed: nothing was claimed. The jobs stay READY in the store; the supervisor
-              // restarts the engine, which rebuilds the queue from there.
-              spdlog::error("scheduler: claim failed: {}", describe(err));
-              for (const auto& t : tickets) {
-                self->state.claiming.erase(t.id);
-                release_slot(self, t.lease.slot());
-              }
-              check_drained(self);
-            });
+  std::vector<job_id> ids;
+  ids.reserve(claims.size());
+  for (const auto& c : claims) {
+    ids.push_back(c.id);
+    st.loading.insert(c.id);
+  }
+  self->request(st.reader, caf::infinite, load_atom::value, std::move(ids))
+      .then(
+          [=](std::vector<Job>& jobs) {
+            on_loaded(self, claims, jobs);
+            dispatch(self);
+            check_drained(self);
+          },
+          [=](caf::error& err) {
+            // Nothing was claimed: the jobs go back to the queue, unchanged.
+            spdlog::error("scheduler: loading {} jobs failed: {}", claims.size(), describe(err));
+            auto& st = self->state;
+            for (const auto& c : claims) {
+              st.loading.erase(c.id);
+              st.cancel_after_load.erase(c.id);
+              release_slot(self, c.slot);
+              st.ready.push(c.lane, c.seq, c.id);
+            }
+            check_drained(self);
+          });
+}
+
+void on_committed(scheduler_self self, after_commit& done) {
+  auto& st = self->state;
+  for (auto& s : done.submits) {
+    for (size_t i = 0; i < s.entries.size(); ++i)
+      st.ready.push(s.lanes[i], s.entries[i].seq, s.entries[i].id, std::move(s.entries[i].record));
+    st.counters.submitted += s.ids.size();
+    s.promise.deliver(std::move(s.ids));
+  }
+  for (auto id : done.started) {
+    auto it = st.running.find(id);
+    if (it == st.running.end() || !it->second.starting) continue;
+    auto& run = it->second;
+    if (run.stop == running_job::stop_reason::none && !st.draining) {
+      run_in_slot(self, id, run);
+      continue;
+    }
+    // Cancelled or handed back before it started.
+    auto job = std::move(*run.starting);
+    auto slot = run.slot;
+    auto stop = run.stop == running_job::stop_reason::cancel ? running_job::stop_reason::cancel
+                                                             : running_job::stop_reason::hand_back;
+    st.running.erase(it);
+    release_slot(self, slot);
+    auto before = storage::job_position::of(job);
+    auto now = st.ctx->wall->now();
+    if (stop == running_job::stop_reason::cancel) {
+      lifecycle::cancel(job, now, "cancelled before it started");
+      ++st.counters.cancelled;
+    } else {
+      lifecycle::hand_back(job, now, st.ctx->store->take_ready_seq(), "handed back: the node is shutting down");
+    }
+    queue_final(self, std::move(job), before);
+  }
+  for (auto& q : done.requeued) {
+    st.finishing.erase(q.entry.id);
+    st.ready.push(q.lane, q.entry.seq, q.entry.id, std::move(q.entry.record));
+  }
+  for (auto& e : done.ended) {
+    st.finishing.erase(e.id);
+    notify_waiters(self, e.id, e.record ? &*e.record : nullptr);
+  }
 }
 
 }  // namespace
@@ -122,28 +259,26 @@ void send_claim(scheduler_self self, std::vector<claim_ticket> tickets) {
 void dispatch(scheduler_self self) {
   auto& st = self->state;
   if (st.draining) return;
-  const auto& opts = st.ctx->options;
-  size_t budget = opts.maxJobsPerRun;
+  size_t budget = st.ctx->options.maxJobsPerRun;
+  size_t claim_cap = st.ctx->options.batchClaimSize;
+  std::vector<pending_claim> to_load;
   while (budget > 0 && !st.free_slots.empty()) {
-    std::vector<claim_ticket> tickets;
-    size_t cap = std::min<size_t>(opts.batchClaimSize, budget);
-    while (tickets.size() < cap && !st.free_slots.empty()) {
-      auto next = st.ready.pop();
-      if (!next) break;
-      auto slot = st.free_slots.back();
-      st.free_slots.pop_back();
-      st.slots[slot].busy = true;
-      claim_ticket ticket;
-      ticket.id = next->id;
-      ticket.lease.set_node(st.ctx->node_name);
-      ticket.lease.set_slot(slot);
-      st.claiming.insert(next->id);
-      tickets.push_back(std::move(ticket));
+    int lane = 0;
+    auto next = st.ready.pop(&lane);
+    if (!next) break;
+    --budget;
+    auto slot = st.free_slots.back();
+    st.free_slots.pop_back();
+    st.slots[slot].busy = true;
+    Job job;
+    if (!next->record.empty() && job.ParseFromString(next->record)) {
+      start_attempt_in(self, std::move(job), slot, /*is_new=*/false);
+      continue;
     }
-    if (tickets.empty()) return;
-    budget -= tickets.size();
-    send_claim(self, std::move(tickets));
+    to_load.push_back({next->id, slot, lane, next->seq});
+    if (to_load.size() == claim_cap) load_and_claim(self, std::exchange(to_load, {}));
   }
+  if (!to_load.empty()) load_and_claim(self, std::move(to_load));
   // A full turn: let other messages in, then go on.
   if (budget == 0 && !st.free_slots.empty() && !st.ready.empty() && !st.dispatch_scheduled) {
     st.dispatch_scheduled = true;
@@ -151,65 +286,28 @@ void dispatch(scheduler_self self) {
   }
 }
 
-void queue_final(scheduler_self self, Job job, const storage::job_position& before) {
-  auto& st = self->state;
-  st.finishing.insert(job.id());
-  st.pending.updates.push_back(job_update{std::move(job), before});
-  if (!st.flush_scheduled) {
-    st.flush_scheduled = true;
-    self->send(self, flush_atom::value);
-  }
-}
-
-namespace {
-
-// What to do with one job once its final record is durable.
-struct after_flush {
-  job_id id = 0;
-  Job::State state = Job::PENDING;
-  int lane = 0;
-  uint64_t seq = 0;
-  std::optional<Job> record;  // kept only when someone waits for the job
-};
-
-}  // namespace
-
 void flush(scheduler_self self) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  if (st.pending.empty()) return;
-  auto writes = std::move(st.pending);
-  st.pending = journal_writes{};
-  auto todo = std::make_shared<std::vector<after_flush>>();
-  todo->reserve(writes.updates.size());
-  for (const auto& u : writes.updates) {
-    after_flush a;
-    a.id = u.job.id();
-    a.state = u.job.state();
-    a.lane = lifecycle::lane_of(u.job.spec().priority());
-    a.seq = u.job.ready_seq();
-    if (lifecycle::is_terminal(a.state) && st.waiters.count(a.id) > 0) a.record = u.job;
-    todo->push_back(std::move(a));
-  }
+  if (st.batch.empty() && st.after.empty()) return;
+  auto done = std::make_shared<after_commit>(std::move(st.after));
+  st.after = after_commit{};
   ++st.writes_in_flight;
-  self->request(st.journal, caf::infinite, commit_atom::value, std::move(writes))
+  self->request(st.journal, caf::infinite, commit_atom::value, std::exchange(st.batch, storage::write_batch{}))
       .then(
           [=](ok_atom) {
-            auto& st = self->state;
-            --st.writes_in_flight;
-            for (auto& a : *todo) {
-              st.finishing.erase(a.id);
-              if (a.state == Job::READY) st.ready.push(a.lane, a.seq, a.id);
-              else notify_waiters(self, a.id, a.record ? &*a.record : nullptr);
-            }
+            --self->state.writes_in_flight;
+            on_committed(self, *done);
             dispatch(self);
             check_drained(self);
           },
           [=](caf::error& err) {
-            spdlog::error("scheduler: writing {} results failed: {}", todo->size(), describe(err));
+            // The journal failed and is gone: nothing of this commit is durable. The supervisor restarts the
+            // engine, which rebuilds everything from the store; answer what waits for this commit.
+            spdlog::error("scheduler: a commit failed: {}", describe(err));
             auto& st = self->state;
             --st.writes_in_flight;
-            for (auto& a : *todo) st.finishing.erase(a.id);
+            for (auto& s : done->submits) s.promise.deliver(err);
             check_drained(self);
           });
 }
@@ -217,8 +315,8 @@ void flush(scheduler_self self) {
 void check_drained(scheduler_self self) {
   auto& st = self->state;
   if (!st.draining || st.drain_promises.empty()) return;
-  if (!st.running.empty() || !st.claiming.empty() || !st.finishing.empty() || !st.cancelling.empty() ||
-      st.writes_in_flight > 0 || !st.pending.empty())
+  if (!st.running.empty() || !st.loading.empty() || !st.finishing.empty() || st.writes_in_flight > 0 ||
+      !st.batch.empty() || !st.after.empty())
     return;
   for (auto& rp : st.drain_promises) rp.deliver(ok_atom::value);
   st.drain_promises.clear();

@@ -1,11 +1,14 @@
 #pragma once
-// The scheduler's state and the functions that work on it, shared by scheduler.cpp (request handlers) and
-// scheduler_dispatch.cpp (claim, run, outcome, flush). Internal to the scheduler.
+// The scheduler's state and the functions that work on it, shared by scheduler.cpp (requests), and
+// scheduler_dispatch.cpp (claims, runs, outcomes, commits). Internal to the scheduler.
 //
-// Where a job can be, as the scheduler sees it (exactly one at a time):
-//   ready queue -> claiming (claim in flight) -> running (in a slot) -> finishing (final write in flight)
-//   ready queue -> cancelling (cancel in flight)
-// A job in none of these is either terminal or unknown; the store says which.
+// Where a job can be, as the scheduler sees it (at most one at a time):
+//   ready queue -> loading (record being read) -> running (claim written; then in a slot) -> finishing (final
+//   write in flight) -> gone (terminal) or back in the ready queue (retried, handed back)
+// A job in none of these is either terminal, unknown, or READY in the queue; the store says which.
+//
+// Every change the scheduler makes goes into `batch`; one commit per turn (a self-sent flush after the messages
+// already queued) carries them all to the journal, and `after` says what to do once they are durable.
 
 #include <array>
 #include <functional>
@@ -27,9 +30,11 @@ namespace troupe {
 
 struct running_job {
   enum class stop_reason : uint8_t { none, cancel, hand_back };
-  Job job;  // the RUNNING record: attempt counted, lease set
   uint32_t slot = 0;
+  uint32_t attempt = 0;
+  int lane = 0;
   stop_reason stop = stop_reason::none;
+  std::optional<Job> starting;  // the RUNNING record until its claim is durable; then the slot holds it
 };
 
 struct slot_entry {
@@ -51,6 +56,29 @@ struct await_request {
 struct waiter {
   std::shared_ptr<await_request> request;
   size_t index = 0;
+};
+
+// What to do once the writes of one commit are durable.
+struct after_commit {
+  struct submitted {
+    caf::typed_response_promise<std::vector<job_id>> promise;
+    std::vector<job_id> ids;
+    std::vector<ready_queue::entry> entries;
+    std::vector<int> lanes;
+  };
+  struct queued {
+    int lane = 0;
+    ready_queue::entry entry;
+  };
+  struct terminal {
+    job_id id = 0;
+    std::optional<Job> record;  // kept only when someone waits for the job
+  };
+  std::vector<submitted> submits;
+  std::vector<job_id> started;  // claims: send to their slots
+  std::vector<queued> requeued; // retried or handed back: queue again
+  std::vector<terminal> ended;  // terminal: answer waiters
+  bool empty() const { return submits.empty() && started.empty() && requeued.empty() && ended.empty(); }
 };
 
 // Jobs finished per second over the last minute, for status.
@@ -77,14 +105,14 @@ struct scheduler_counters {
 struct scheduler_state {
   static inline const char* name = "troupe.scheduler";
 
-  explicit scheduler_state(caf::local_actor*) {}
+  explicit scheduler_state(caf::local_actor*) : ready(true, 0) {}
 
   engine_context_ptr ctx;
   journal_actor journal;
+  reader_actor reader;
   ready_queue ready;
-  std::unordered_set<job_id> claiming;
-  std::unordered_set<job_id> cancel_after_claim;
-  std::unordered_set<job_id> cancelling;
+  std::unordered_set<job_id> loading;
+  std::unordered_set<job_id> cancel_after_load;
   std::unordered_map<job_id, running_job> running;
   std::unordered_set<job_id> finishing;
   std::unordered_map<job_id, std::vector<waiter>> waiters;
@@ -93,10 +121,11 @@ struct scheduler_state {
   std::vector<uint32_t> free_slots;
   std::unordered_map<caf::actor_addr, uint32_t> slot_by_addr;
 
-  journal_writes pending;        // final records waiting for the next flush
+  storage::write_batch batch;  // changes for the next commit
+  after_commit after;          // and what follows once they are durable
   bool flush_scheduled = false;
   bool dispatch_scheduled = false;
-  uint64_t writes_in_flight = 0; // commits sent and not yet acknowledged
+  uint64_t writes_in_flight = 0;  // commits sent and not yet acknowledged
 
   bool draining = false;
   std::vector<caf::typed_response_promise<ok_atom>> drain_promises;
@@ -111,12 +140,20 @@ using scheduler_self = scheduler_actor::stateful_pointer<scheduler_state>;
 // --- scheduler_dispatch.cpp ---
 // Claims ready jobs for free slots, up to maxJobsPerRun in this turn.
 void dispatch(scheduler_self self);
-// Hands a finished (or handed back, or cancelled) job's record to the next flush.
-void queue_final(scheduler_self self, Job job, const storage::job_position& before);
-// Writes the queued records; on success requeues retried jobs and answers waiters.
+// Has the next turn's commit carry what `batch` and `after` hold.
+void schedule_flush(scheduler_self self);
+// Sends the accumulated changes to the journal; acts on `after` once they are durable.
 void flush(scheduler_self self);
+// Starts an attempt of a READY job in `slot`: its RUNNING record (attempt counted) goes into the next commit, and
+// the job goes to the slot once that is durable. `is_new`: the job was just accepted and has no record yet.
+void start_attempt_in(scheduler_self self, Job job, uint32_t slot, bool is_new);
+// Records a job's new state after an attempt (or a cancel before it ran): into the next commit, and then into
+// the ready queue (READY) or to its waiters (terminal).
+void queue_final(scheduler_self self, Job job, const storage::job_position& before);
 // Answers drain requests once nothing runs and every write is durable.
 void check_drained(scheduler_self self);
+// Gives a slot back to the free list (if it is alive).
+void release_slot(scheduler_self self, uint32_t slot);
 
 // --- scheduler.cpp ---
 // Registers `w` to be answered with job `id`'s record once it is terminal.

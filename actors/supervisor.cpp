@@ -54,7 +54,7 @@ void spawn_engine(supervisor_self self) {
   auto& st = self->state;
   auto& sys = self->home_system();
   st.journal = spawn_journal(sys, st.ctx, st.detached);
-  st.scheduler = spawn_scheduler(sys, st.ctx, st.journal);
+  st.scheduler = spawn_scheduler(sys, st.ctx, st.journal, st.reader);
   if (st.ctx->options.maxConcurrentJobs > 0)
     st.pool = spawn_pool(sys, st.ctx, st.scheduler, st.ctx->node_name + "/local", st.ctx->options.maxConcurrentJobs);
   st.retention = spawn_retention(sys, st.ctx, st.journal, st.detached);
@@ -196,6 +196,7 @@ void on_down(supervisor_self self, const caf::down_msg& msg) {
       st.reader = spawn_reader(self->home_system(), st.ctx, st.detached);
       watch(self, st.reader);
       self->send(st.gateway, engine_atom::value, st.scheduler, st.reader);
+      self->send(st.scheduler, reader_atom::value, st.reader);
       return;
     case member::retention:
       spdlog::error("retention failed ({}); restarting it", describe(msg.reason));
@@ -225,9 +226,9 @@ supervisor_actor::behavior_type supervisor(supervisor_self self, engine_context_
   st.ctx = std::move(ctx);
   st.detached = detached;
   self->set_down_handler([=](caf::down_msg& msg) { on_down(self, msg); });
-  spawn_engine(self);
   st.reader = spawn_reader(self->home_system(), st.ctx, st.detached);
   watch(self, st.reader);
+  spawn_engine(self);
   st.gateway = spawn_gateway(self->home_system(), st.ctx, st.scheduler, st.reader);
   watch(self, st.gateway);
   return {

@@ -106,6 +106,13 @@ struct probe_log {
 
 using send_atom = caf::atom_constant<caf::atom("send")>;
 
+// When one probe job's submit was sent and acknowledged (steady clock, ns).
+struct submit_times {
+  job_id id = 0;
+  int64_t sent = 0;
+  int64_t acked = 0;
+};
+
 // Sends probe jobs open-loop: on every millisecond tick, as many single-job submits as the rate asks for by then,
 // without waiting for answers. Records when each submit was acknowledged.
 struct sender_state {
@@ -113,13 +120,13 @@ struct sender_state {
   uint64_t sent = 0;
   uint64_t total = 0;
   double rate = 0;
-  std::shared_ptr<std::vector<std::pair<job_id, int64_t>>> acks;
+  std::shared_ptr<std::vector<submit_times>> acks;
   std::shared_ptr<std::atomic<uint64_t>> answered;  // acks + failures; released after each append
   std::shared_ptr<std::atomic<uint64_t>> failures;
 };
 
 caf::behavior sender(caf::stateful_actor<sender_state>* self, gateway_actor gateway, double rate, uint64_t total,
-                     std::shared_ptr<std::vector<std::pair<job_id, int64_t>>> acks,
+                     std::shared_ptr<std::vector<submit_times>> acks,
                      std::shared_ptr<std::atomic<uint64_t>> answered, std::shared_ptr<std::atomic<uint64_t>> failures) {
   auto& st = self->state;
   st.begin_ns = steady_ns();
@@ -137,10 +144,11 @@ caf::behavior sender(caf::stateful_actor<sender_state>* self, gateway_actor gate
         double elapsed = static_cast<double>(steady_ns() - st.begin_ns) / 1e9;
         auto due = std::min<uint64_t>(st.total, static_cast<uint64_t>(elapsed * st.rate));
         for (; st.sent < due; ++st.sent) {
+          auto sent = steady_ns();
           self->request(gateway, caf::infinite, submit_atom::value, std::vector<JobSpec>{spec})
               .then(
                   [=](std::vector<job_id>& ids) {
-                    self->state.acks->emplace_back(ids[0], steady_ns());
+                    self->state.acks->push_back({ids[0], sent, steady_ns()});
                     self->state.answered->fetch_add(1, std::memory_order_release);
                   },
                   [=](caf::error&) {
@@ -164,7 +172,7 @@ caf::expected<std::string> steady_load(const bench_options& o, caf::actor_system
                                        const std::function<void(double)>& progress) {
   auto total = static_cast<uint64_t>(o.rate * o.seconds);
   if (total == 0) return make_error(ec::invalid_argument, "--rate x --seconds gives no jobs");
-  auto acks = std::make_shared<std::vector<std::pair<job_id, int64_t>>>();
+  auto acks = std::make_shared<std::vector<submit_times>>();
   acks->reserve(total);
   auto answered = std::make_shared<std::atomic<uint64_t>>(0);
   auto failures = std::make_shared<std::atomic<uint64_t>>(0);
@@ -174,21 +182,26 @@ caf::expected<std::string> steady_load(const bench_options& o, caf::actor_system
     return make_error(ec::unavailable, "the node stopped answering");
   // The sender is done with `acks` once every submit was answered.
   while (answered->load(std::memory_order_acquire) < total) std::this_thread::sleep_for(std::chrono::milliseconds{1});
-  std::vector<double> pickup_ms;
+  // pickup: acknowledged -> started (a job whose slot starts it before the acknowledgement reaches the sender
+  // has a pickup of 0); also reported: sent -> acknowledged (the durable submit) and sent -> started.
+  std::vector<double> pickup_ms, ack_ms, start_ms;
   {
     std::lock_guard<std::mutex> guard{probes->mutex};
-    for (const auto& [id, acked] : *acks) {
-      auto it = probes->started.find(id);
+    for (const auto& t : *acks) {
+      auto it = probes->started.find(t.id);
       if (it == probes->started.end()) continue;
-      // A job can start before its acknowledgement reaches the sender: that is a pickup of 0.
-      pickup_ms.push_back(std::max<double>(0, static_cast<double>(it->second - acked) / 1e6));
+      pickup_ms.push_back(std::max<double>(0, static_cast<double>(it->second - t.acked) / 1e6));
+      ack_ms.push_back(static_cast<double>(t.acked - t.sent) / 1e6);
+      start_ms.push_back(static_cast<double>(it->second - t.sent) / 1e6);
     }
   }
-  std::sort(pickup_ms.begin(), pickup_ms.end());
+  for (auto* v : {&pickup_ms, &ack_ms, &start_ms}) std::sort(v->begin(), v->end());
   return fmt::format("workload=steady rate={:.0f} seconds={:.0f} jobs={} slots={} durability={} failed_submits={} "
-                     "p50_pickup_ms={:.3f} p99_pickup_ms={:.3f} max_pickup_ms={:.3f}",
+                     "p50_submit_ms={:.3f} p99_submit_ms={:.3f} p50_sent_to_start_ms={:.3f} "
+                     "p99_sent_to_start_ms={:.3f} p50_pickup_ms={:.3f} p99_pickup_ms={:.3f} max_pickup_ms={:.3f}",
                      o.rate, o.seconds, pickup_ms.size(), o.node.maxConcurrentJobs, to_string(o.node.durability),
-                     failures->load(), percentile(pickup_ms, 0.5), percentile(pickup_ms, 0.99),
+                     failures->load(), percentile(ack_ms, 0.5), percentile(ack_ms, 0.99), percentile(start_ms, 0.5),
+                     percentile(start_ms, 0.99), percentile(pickup_ms, 0.5), percentile(pickup_ms, 0.99),
                      pickup_ms.empty() ? 0.0 : pickup_ms.back());
 }
 

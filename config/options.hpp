@@ -42,8 +42,11 @@ struct node_options {
   uint32_t maxConcurrentJobs = 15;
   // Most jobs the scheduler dispatches in one turn before it serves other messages (status, cancel, submit).
   uint32_t maxJobsPerRun = 150;
-  // Most READY jobs claimed from storage in one round trip.
+  // Most READY jobs claimed in one write to storage.
   uint32_t batchClaimSize = 50;
+  // MiB of queued jobs' serialized records the scheduler keeps in memory, so that claiming them needs no read;
+  // beyond it, records are read back from RocksDB when their jobs are claimed.
+  uint32_t queueCacheMB = 64;
   // Threads that run blocking kinds (cpu and functions registered as blocking).
   uint32_t workerPoolSize = 10;
   // Serve CRITICAL > HIGH > NORMAL > LOW strictly; when false, one FIFO across all priorities.

@@ -238,8 +238,11 @@ void add_node_options(CLI::App& app, node_options& opts) {
       "Most jobs the scheduler dispatches in one turn before serving other messages")
       ->check(range(1u, 1'000'000u));
   add(app, g, "batchClaimSize", opts.batchClaimSize,
-      "Most READY jobs claimed from storage in one round trip")
+      "Most READY jobs claimed in one write to storage")
       ->check(range(1u, 100'000u));
+  add(app, g, "queueCacheMB", opts.queueCacheMB,
+      "MiB of queued jobs' records the scheduler keeps in memory; beyond it they are read back when claimed")
+      ->check(range(0u, 1'048'576u));
   add(app, g, "workerPoolSize", opts.workerPoolSize,
       "Threads that run blocking kinds (cpu and functions registered as blocking)")
       ->check(range(1u, 1024u));

@@ -6,7 +6,7 @@ namespace troupe::storage {
 
 status recover_interrupted(job_store& store, micros now, recovery_report* report) {
   *report = {};
-  auto batch = store.batch();
+  write_batch batch;
   auto s = store.scan_running([&](Job& job) {
     auto before = job_position::of(job);
     lifecycle::requeue_interrupted(job, now, store.take_ready_seq(),

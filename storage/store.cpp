@@ -274,48 +274,44 @@ job_store::write_stats job_store::stats() const {
           impl_->write_ns.load(std::memory_order_relaxed)};
 }
 
-write_batch job_store::batch() const {
-  auto b = std::make_unique<write_batch::impl>();
-  b->store = impl_.get();
-  return write_batch{std::move(b)};
-}
-
 status job_store::write(write_batch& batch, bool sync) {
-  auto& b = *batch.impl_;
-  if (b.ops == 0) return status::ok();
+  if (batch.empty()) return status::ok();
   // RocksDB counts every operation in a thread-local perf context unless told not to; troupe does not read it.
   static thread_local bool perf_off = (rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable), true);
   (void)perf_off;
+  std::lock_guard<std::mutex> guard{impl_->write_mutex};
   auto started = std::chrono::steady_clock::now();
-  auto& order = b.order;
-  order.resize(b.ops_list.size());
+  // Sorted by (family, key), stable for same-key order: each memtable then receives its keys in order.
+  auto& order = impl_->scratch.order;
+  order.resize(batch.ops_.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
-    const auto& a = b.ops_list[x];
-    const auto& c = b.ops_list[y];
+    const auto& a = batch.ops_[x];
+    const auto& c = batch.ops_[y];
     return a.family != c.family ? a.family < c.family : a.key < c.key;
   });
-  b.batch.Clear();
+  auto& rb = impl_->scratch.batch;
+  rb.Clear();
   for (auto i : order) {
-    const auto& op = b.ops_list[i];
-    auto* h = impl_->handle(op.family);
-    if (op.erase) b.batch.Delete(h, op.key);
-    else b.batch.Put(h, op.key, op.value);
+    const auto& op = batch.ops_[i];
+    auto* h = impl_->handle(static_cast<cf>(op.family));
+    auto st = op.erase ? rb.Delete(h, op.key) : rb.Put(h, op.key, op.value);
+    if (!st.ok()) return from_rocksdb(st);
   }
   rocksdb::WriteOptions options;
   options.sync = sync;
-  auto st = impl_->db->Write(options, &b.batch);
+  auto st = impl_->db->Write(options, &rb);
   if (!st.ok()) return from_rocksdb(st);
-  impl_->history_size += b.history_delta;
-  impl_->history_exits += b.history_exits;
+  impl_->history_size += batch.history_delta_;
+  impl_->history_exits += batch.history_exits_;
   impl_->writes.fetch_add(1, std::memory_order_relaxed);
-  impl_->write_ops.fetch_add(b.ops, std::memory_order_relaxed);
+  impl_->write_ops.fetch_add(batch.ops_.size(), std::memory_order_relaxed);
   impl_->write_ns.fetch_add(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count(),
       std::memory_order_relaxed);
-  if (!b.history_floor.empty()) {
-    std::lock_guard<std::mutex> guard{impl_->history_floor_mutex};
-    if (b.history_floor > impl_->history_floor) impl_->history_floor = b.history_floor;
+  if (!batch.history_floor_.empty()) {
+    std::lock_guard<std::mutex> floor_guard{impl_->history_floor_mutex};
+    if (batch.history_floor_ > impl_->history_floor) impl_->history_floor = batch.history_floor_;
   }
   batch.clear();
   return status::ok();

@@ -11,60 +11,13 @@
 #include "schemas/time.hpp"
 #include "schemas/troupe.pb.h"
 #include "storage/status.hpp"
+#include "storage/write_batch.hpp"
 
 namespace troupe::storage {
 
 struct store_options {
   std::string path;             // directory of the RocksDB instance; created if missing
   size_t block_cache_mb = 64;   // shared block cache of every column family
-};
-
-// Where a job sits in the indexes. Taken from a job *before* a change (job_position::of), so that the change can
-// move the job's index entry from where it was to where its new state puts it.
-struct job_position {
-  uint64_t id = 0;
-  Job::State state = Job::PENDING;
-  int lane = 2;
-  uint64_t ready_seq = 0;
-  micros run_at = 0;
-  micros finished_at = 0;
-
-  static job_position of(const Job& job);
-};
-
-// A finished job's entry in the history index.
-struct history_entry {
-  uint64_t id = 0;
-  micros finished_at = 0;
-};
-
-// Changes that job_store::write applies atomically (one RocksDB WriteBatch). Made by job_store::batch(); build it
-// on one thread and write it to the store that made it.
-class write_batch {
- public:
-  ~write_batch();
-  write_batch(write_batch&&) noexcept;
-  write_batch& operator=(write_batch&&) noexcept;
-
-  // A new job: its record and the index entry of its state.
-  void insert(const Job& job);
-  // A changed job: its record; its index entry moves from `before` to where job.state() puts it.
-  void update(const Job& job, const job_position& before);
-  // Deletes a finished job: its record and its history entry.
-  void erase_finished(const history_entry& entry);
-  // Persists the id counter: ids below `next` are taken.
-  void set_next_id(uint64_t next);
-
-  size_t size() const;  // operations so far
-  bool empty() const { return size() == 0; }
-  void clear();
-
-  struct impl;  // opaque: defined in storage/store_impl.hpp
-
- private:
-  friend class job_store;
-  explicit write_batch(std::unique_ptr<impl> impl);
-  std::unique_ptr<impl> impl_;
 };
 
 // The store. Reads are safe from any thread at any time; writes come from one thread at a time (the journal).
@@ -114,10 +67,8 @@ class job_store {
   // The next FIFO position for a job entering a ready lane (above every position stored at open).
   uint64_t take_ready_seq();
 
-  // --- writes ---------------------------------------------------------------------------------------------
-  // An empty batch for this store.
-  write_batch batch() const;
-  // Applies `batch` atomically; with `sync`, returns after the WAL is fsynced. Clears the batch.
+  // --- writes ---------------------------------------------------------------------------------------------  // Applies `batch` atomically, its operations sorted by (column family, key) and same-key operations in order;
+  // with `sync`, returns after the WAL is fsynced. Clears the batch.
   status write(write_batch& batch, bool sync);
 
   // A short human-readable summary of RocksDB's state (sizes, compaction), for `troupe status --verbose`.

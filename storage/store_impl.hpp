@@ -18,6 +18,12 @@ namespace troupe::storage {
 enum class cf : int { jobs = 0, queue, scheduled, history, meta, count_ };
 const char* cf_name(cf family);
 
+// What job_store::write reuses from one write to the next (the journal writes from one thread).
+struct write_scratch {
+  rocksdb::WriteBatch batch;
+  std::vector<uint32_t> order;
+};
+
 struct job_store::impl {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs;  // owned; destroyed before db
@@ -34,33 +40,11 @@ struct job_store::impl {
   // the tombstones of what was already deleted.
   mutable std::mutex history_floor_mutex;
   std::string history_floor;
+  std::mutex write_mutex;  // one write() at a time (normally only the journal writes)
+  write_scratch scratch;   // guarded by write_mutex
 
   rocksdb::ColumnFamilyHandle* handle(cf family) const { return cfs[static_cast<int>(family)]; }
   ~impl();
-};
-
-// One buffered operation of a write_batch.
-struct batch_op {
-  cf family;
-  bool erase = false;
-  std::string key;
-  std::string value;
-};
-
-// A write_batch buffers its operations and hands them to RocksDB sorted by (column family, key), keeping the
-// order of operations on the same key (a stable sort). Sorted inserts let each memtable's skiplist reuse the
-// position of the previous insert instead of searching from the top: for the mixed, non-monotonic keys of a
-// group commit (claims, results and deletions of jobs from different parts of the queue) this cuts the
-// journal's time per operation by more than half.
-struct write_batch::impl {
-  const job_store::impl* store;
-  std::vector<batch_op> ops_list;
-  size_t ops = 0;
-  int64_t history_delta = 0;      // entries added minus removed
-  uint64_t history_exits = 0;     // history entries removed by update()
-  std::string history_floor;      // the highest history key erased (exclusive lower bound afterwards)
-  rocksdb::WriteBatch batch;       // built from ops_list by job_store::write
-  std::vector<uint32_t> order;     // reused sort permutation
 };
 
 status from_rocksdb(const rocksdb::Status& s);

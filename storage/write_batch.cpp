@@ -1,3 +1,5 @@
+#include "storage/write_batch.hpp"
+
 #include "schemas/lifecycle.hpp"
 #include "storage/keys.hpp"
 #include "storage/store_impl.hpp"
@@ -19,7 +21,7 @@ namespace {
 
 // The index entry a job in position `pos` has: its column family and key, or none (PENDING).
 struct index_entry {
-  cf family;
+  cf family = cf::jobs;
   std::string key;
   bool exists = false;
 };
@@ -34,85 +36,89 @@ index_entry index_of(const job_position& pos) {
     case Job::FAILED:
     case Job::DEAD:
     case Job::CANCELLED: return {cf::history, keys::history(pos.finished_at, pos.id), true};
-    default: return {cf::jobs, {}, false};
+    default: return {};
   }
 }
 
-}  // namespace
-
-write_batch::write_batch(std::unique_ptr<impl> impl) : impl_(std::move(impl)) {}
-write_batch::~write_batch() = default;
-write_batch::write_batch(write_batch&&) noexcept = default;
-write_batch& write_batch::operator=(write_batch&&) noexcept = default;
-
-namespace {
-
-void add_op(write_batch::impl& b, cf family, bool erase, std::string key, std::string value = {}) {
-  b.ops_list.push_back(batch_op{family, erase, std::move(key), std::move(value)});
-  ++b.ops;
-}
-
-void put_index(write_batch::impl& b, const index_entry& e, uint64_t id) {
-  if (!e.exists) return;
-  std::string value;
-  if (e.family == cf::queue) keys::put_u64(value, id);
-  add_op(b, e.family, false, e.key, std::move(value));
-  if (e.family == cf::history) ++b.history_delta;
-}
-
-void delete_index(write_batch::impl& b, const index_entry& e) {
-  if (!e.exists) return;
-  add_op(b, e.family, true, e.key);
-  if (e.family == cf::history) --b.history_delta;
-}
-
-void put_record(write_batch::impl& b, const Job& job) {
-  std::string value;
-  job.SerializeToString(&value);
-  add_op(b, cf::jobs, false, keys::job(job.id()), std::move(value));
-}
+uint8_t family_id(cf family) { return static_cast<uint8_t>(family); }
 
 }  // namespace
 
-void write_batch::insert(const Job& job) {
-  put_record(*impl_, job);
-  put_index(*impl_, index_of(job_position::of(job)), job.id());
+void write_batch::add(uint8_t family, bool erase, std::string key, std::string value) {
+  ops_.push_back(batch_op{family, erase, std::move(key), std::move(value)});
 }
 
-void write_batch::update(const Job& job, const job_position& before) {
-  put_record(*impl_, job);
+const std::string& write_batch::insert(const Job& job) {
+  std::string record;
+  job.SerializeToString(&record);
+  add(family_id(cf::jobs), false, keys::job(job.id()), std::move(record));
+  auto stored = ops_.size() - 1;
+  auto entry = index_of(job_position::of(job));
+  if (entry.exists) {
+    std::string value;
+    if (entry.family == cf::queue) keys::put_u64(value, job.id());
+    add(family_id(entry.family), false, std::move(entry.key), std::move(value));
+    if (entry.family == cf::history) ++history_delta_;
+  }
+  return ops_[stored].value;
+}
+
+const std::string& write_batch::update(const Job& job, const job_position& before) {
+  std::string record;
+  job.SerializeToString(&record);
+  add(family_id(cf::jobs), false, keys::job(job.id()), std::move(record));
+  auto stored = ops_.size() - 1;
   auto old_entry = index_of(before);
   auto new_entry = index_of(job_position::of(job));
-  if (old_entry.exists && new_entry.exists && old_entry.family == new_entry.family &&
-      old_entry.key == new_entry.key)
-    return;
-  delete_index(*impl_, old_entry);
-  if (old_entry.family == cf::history) ++impl_->history_exits;
-  put_index(*impl_, new_entry, job.id());
+  bool same = old_entry.exists && new_entry.exists && old_entry.family == new_entry.family &&
+              old_entry.key == new_entry.key;
+  if (!same) {
+    if (old_entry.exists) {
+      add(family_id(old_entry.family), true, std::move(old_entry.key));
+      if (old_entry.family == cf::history) --history_delta_, ++history_exits_;
+    }
+    if (new_entry.exists) {
+      std::string value;
+      if (new_entry.family == cf::queue) keys::put_u64(value, job.id());
+      add(family_id(new_entry.family), false, std::move(new_entry.key), std::move(value));
+      if (new_entry.family == cf::history) ++history_delta_;
+    }
+  }
+  return ops_[stored].value;
 }
 
 void write_batch::erase_finished(const history_entry& entry) {
-  index_entry index{cf::history, keys::history(entry.finished_at, entry.id), true};
-  add_op(*impl_, cf::jobs, true, keys::job(entry.id));
-  delete_index(*impl_, index);
-  if (index.key > impl_->history_floor) impl_->history_floor = index.key;
+  auto key = keys::history(entry.finished_at, entry.id);
+  if (key > history_floor_) history_floor_ = key;
+  add(family_id(cf::jobs), true, keys::job(entry.id));
+  add(family_id(cf::history), true, std::move(key));
+  --history_delta_;
 }
 
 void write_batch::set_next_id(uint64_t next) {
   std::string value;
   keys::put_u64(value, next);
-  add_op(*impl_, cf::meta, false, std::string{keys::meta_next_id}, std::move(value));
+  add(family_id(cf::meta), false, std::string{keys::meta_next_id}, std::move(value));
 }
 
-size_t write_batch::size() const { return impl_->ops; }
+void write_batch::append(write_batch&& other) {
+  if (ops_.empty()) {
+    ops_ = std::move(other.ops_);
+  } else {
+    ops_.reserve(ops_.size() + other.ops_.size());
+    for (auto& op : other.ops_) ops_.push_back(std::move(op));
+  }
+  history_delta_ += other.history_delta_;
+  history_exits_ += other.history_exits_;
+  if (other.history_floor_ > history_floor_) history_floor_ = std::move(other.history_floor_);
+  other.clear();
+}
 
 void write_batch::clear() {
-  impl_->ops_list.clear();
-  impl_->batch.Clear();
-  impl_->ops = 0;
-  impl_->history_delta = 0;
-  impl_->history_exits = 0;
-  impl_->history_floor.clear();
+  ops_.clear();
+  history_delta_ = 0;
+  history_exits_ = 0;
+  history_floor_.clear();
 }
 
 }  // namespace troupe::storage

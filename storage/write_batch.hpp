@@ -1,0 +1,70 @@
+#pragma once
+// A set of changes to the store, applied atomically by job_store::write (one RocksDB WriteBatch). A plain value:
+// any thread builds one (serializing records as it goes), moves it to the journal, which appends many into one
+// commit. The caller describes jobs; the batch derives the index entries from their states (storage/keys.hpp).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "schemas/time.hpp"
+#include "schemas/troupe.pb.h"
+
+namespace troupe::storage {
+
+// Where a job sits in the indexes. Taken from a job *before* a change (job_position::of), so that the change can
+// move the job's index entry from where it was to where its new state puts it.
+struct job_position {
+  uint64_t id = 0;
+  Job::State state = Job::PENDING;
+  int lane = 2;
+  uint64_t ready_seq = 0;
+  micros run_at = 0;
+  micros finished_at = 0;
+
+  static job_position of(const Job& job);
+};
+
+// A finished job's entry in the history index.
+struct history_entry {
+  uint64_t id = 0;
+  micros finished_at = 0;
+};
+
+// One buffered operation. `family` is a storage::cf value.
+struct batch_op {
+  uint8_t family = 0;
+  bool erase = false;
+  std::string key;
+  std::string value;
+};
+
+class write_batch {
+ public:
+  // A new job: its record and the index entry of its state. Returns the serialized record.
+  const std::string& insert(const Job& job);
+  // A changed job: its record; its index entry moves from `before` to where job.state() puts it. Returns the
+  // serialized record.
+  const std::string& update(const Job& job, const job_position& before);
+  // Deletes a finished job: its record and its history entry.
+  void erase_finished(const history_entry& entry);
+  // Persists the id counter: ids below `next` are taken.
+  void set_next_id(uint64_t next);
+  // Moves every operation of `other` after this batch's own.
+  void append(write_batch&& other);
+
+  size_t size() const { return ops_.size(); }
+  bool empty() const { return ops_.empty(); }
+  void clear();
+
+ private:
+  friend class job_store;
+  void add(uint8_t family, bool erase, std::string key, std::string value = {});
+
+  std::vector<batch_op> ops_;
+  int64_t history_delta_ = 0;   // history entries added minus removed
+  uint64_t history_exits_ = 0;  // history entries removed by update() (a job leaving a terminal state)
+  std::string history_floor_;   // the highest history key erased by erase_finished
+};
+
+}  // namespace troupe::storage
