@@ -3,7 +3,7 @@
 #include <unordered_set>
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -22,7 +22,7 @@ struct pool_state {
   std::unordered_set<caf::actor_addr> slots;
 };
 
-using pool_self = caf::stateful_actor<pool_state>*;
+using pool_self = pool_actor::stateful_pointer<pool_state>;
 
 slot_actor add_slot(pool_self self) {
   auto& st = self->state;
@@ -33,8 +33,8 @@ slot_actor add_slot(pool_self self) {
   return slot;
 }
 
-caf::behavior pool(pool_self self, engine_context_ptr ctx, scheduler_actor scheduler, std::string name,
-                   uint32_t slots) {
+pool_actor::behavior_type pool(pool_self self, engine_context_ptr ctx, scheduler_actor scheduler, std::string name,
+                               uint32_t slots) {
   auto& st = self->state;
   st.ctx = std::move(ctx);
   st.scheduler = scheduler;
@@ -63,7 +63,7 @@ caf::behavior pool(pool_self self, engine_context_ptr ctx, scheduler_actor sched
 
 }  // namespace
 
-caf::actor spawn_pool(caf::actor_system& sys, engine_context_ptr ctx, scheduler_actor scheduler, std::string name,
+pool_actor spawn_pool(caf::actor_system& sys, engine_context_ptr ctx, scheduler_actor scheduler, std::string name,
                       uint32_t slots) {
   return sys.spawn(pool, std::move(ctx), std::move(scheduler), std::move(name), slots);
 }

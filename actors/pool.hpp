@@ -12,7 +12,10 @@
 
 namespace troupe {
 
-caf::actor spawn_pool(caf::actor_system& sys, engine_context_ptr ctx, scheduler_actor scheduler, std::string name,
+// Answers how many slots it has. Ends (with its slots) on an exit message from anyone but its own slots.
+using pool_actor = caf::typed_actor<caf::replies_to<status_atom>::with<uint32_t>>;
+
+pool_actor spawn_pool(caf::actor_system& sys, engine_context_ptr ctx, scheduler_actor scheduler, std::string name,
                       uint32_t slots);
 
 }  // namespace troupe

@@ -31,7 +31,7 @@ struct supervisor_state {
   bool detached = true;
   journal_actor journal;
   scheduler_actor scheduler;
-  caf::actor pool;
+  pool_actor pool;
   reader_actor reader;
   retention_actor retention;
   gateway_internal_actor gateway;
