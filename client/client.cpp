@@ -1,8 +1,10 @@
 #include "troupe/client.hpp"
 
+#include <future>
+
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
-#include <caf/scoped_actor.hpp>
 
 namespace troupe {
 
@@ -40,21 +42,37 @@ client client::local(caf::actor_system& sys, gateway_actor gateway) { return cli
 
 namespace {
 
-// Sends one request and waits for its answer; a timeout or a lost node becomes ec::unavailable.
+caf::error translate(caf::actor_system& sys, const caf::error& err, std::chrono::milliseconds timeout) {
+  if (err.category() == error_category) return err;
+  if (err == caf::sec::request_timeout)
+    return make_error(ec::timeout, "no answer within " + std::to_string(timeout.count()) + " ms");
+  return make_error(ec::unavailable, "the node is gone (" + sys.render(err) + ")");
+}
+
+// Sends one request and blocks until its answer. The request goes out from a short-lived actor that monitors the
+// gateway, so that a node that dies or drops the connection mid-request ends the wait at once with
+// ec::unavailable (a blocking receive in CAF 0.17 only sees the answer, never the node going away); a timeout
+// becomes ec::timeout. REQUIRES: not called from inside an actor (it blocks the calling thread).
 template <class Result, class... Ts>
 caf::expected<Result> ask(caf::actor_system& sys, const gateway_actor& gateway, std::chrono::milliseconds timeout,
-                          Ts&&... xs) {
-  caf::scoped_actor self{sys};
-  caf::expected<Result> result{caf::error{}};
-  self->request(gateway, timeout, std::forward<Ts>(xs)...)
-      .receive([&](Result& value) { result = std::move(value); },
-               [&](caf::error& err) {
-                 if (err.category() == error_category) result = std::move(err);
-                 else if (err == caf::sec::request_timeout)
-                   result = make_error(ec::timeout, "no answer within " + std::to_string(timeout.count()) + " ms");
-                 else result = make_error(ec::unavailable, "the node is gone (" + sys.render(err) + ")");
-               });
-  return result;
+                          Ts... xs) {
+  auto answer = std::make_shared<std::promise<caf::expected<Result>>>();
+  auto future = answer->get_future();
+  sys.spawn([=, &sys](caf::event_based_actor* self) -> caf::behavior {
+    auto settle = [=](caf::expected<Result> value) {
+      answer->set_value(std::move(value));
+      self->quit();
+    };
+    self->set_down_handler([=, &sys](caf::down_msg& msg) {
+      settle(make_error(ec::unavailable, "the node went away (" + sys.render(msg.reason) + ")"));
+    });
+    self->monitor(gateway);
+    self->request(gateway, timeout, xs...)
+        .then([=](Result& value) { settle(std::move(value)); },
+              [=, &sys](caf::error& err) { settle(translate(sys, err, timeout)); });
+    return {[](caf::unit_t) {}};  // only the answer or the down message end this actor
+  });
+  return future.get();
 }
 
 }  // namespace
