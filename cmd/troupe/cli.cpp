@@ -56,6 +56,8 @@ int with_client(const std::string& command, const client_options& options,
   if (auto err = parse_endpoint(options.node, &host, &port)) return fail_usage(command, "--node " + describe(err));
   auto timeout = parse_duration(options.timeout);
   if (!timeout) return fail_usage(command, "--request-timeout " + describe(timeout.error()));
+  if (timeout->count() <= 0)
+    return fail_usage(command, "--request-timeout '" + options.timeout + "': must be positive");
   caf::actor_system_config cfg;
   client::prepare(cfg);
   cfg.set("scheduler.max-threads", 2);

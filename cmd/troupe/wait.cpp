@@ -24,6 +24,7 @@ void add_wait_command(CLI::App& app, std::optional<command_fn>& run) {
     run = [o] {
       auto timeout = parse_duration(o->timeout);
       if (!timeout) return fail_usage("wait", "--timeout " + describe(timeout.error()));
+      if (timeout->count() <= 0) return fail_usage("wait", "--timeout '" + o->timeout + "': must be positive");
       return with_client("wait", o->client, [&](const client& c) {
         auto jobs = c.wait(o->ids, *timeout);
         if (!jobs) return fail("wait", jobs.error());
