@@ -1,7 +1,7 @@
 #pragma once
 // A pool: a fixed number of long-lived slot actors offered to a scheduler. The pool monitors its slots and
-// replaces one that dies (the attempt it was running fails through its run request); the slots are linked to
-// the pool, so they end with it. A node's local pool and, later, a worker node's pool are the same thing.
+// replaces one that stops (the scheduler, which monitors slots too, fails the attempt it was running); when the
+// pool ends, it stops its slots. A node's local pool and, later, a worker node's pool are the same thing.
 
 #include <string>
 
@@ -12,7 +12,7 @@
 
 namespace troupe {
 
-// Answers how many slots it has. Ends (with its slots) on an exit message from anyone but its own slots.
+// Answers how many slots it has. Ends, stopping its slots, on an exit message.
 using pool_actor = caf::typed_actor<caf::replies_to<status_atom>::with<uint32_t>>;
 
 pool_actor spawn_pool(caf::actor_system& sys, engine_context_ptr ctx, scheduler_actor scheduler, std::string name,

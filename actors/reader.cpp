@@ -1,5 +1,7 @@
 #include "actors/reader.hpp"
 
+#include "actors/job_errors.hpp"
+
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -15,7 +17,7 @@ reader_actor::behavior_type reader(reader_actor::pointer self, engine_context_pt
       [=](get_job_atom, job_id id) -> caf::result<Job> {
         Job job;
         auto s = ctx->store->get(id, &job);
-        if (s.is_not_found()) return make_error(ec::unknown_job, "unknown job id " + std::to_string(id));
+        if (s.is_not_found()) return unknown_job(*ctx->store, id);
         if (!s) return make_error(ec::storage_failure, s.message());
         return job;
       },

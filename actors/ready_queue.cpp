@@ -8,9 +8,13 @@ void ready_queue::push(int lane, uint64_t seq, uint64_t id, std::string record) 
   lanes_[lane].push_back(entry{seq, id, std::move(record)});
 }
 
+void ready_queue::remove(uint64_t id, int lane) {
+  if (removed_.insert(id).second) ++removed_in_lane_[lane];
+}
+
 size_t ready_queue::size() const {
   size_t n = 0;
-  for (const auto& lane : lanes_) n += lane.size();
+  for (int lane = 0; lane < lifecycle::lane_count; ++lane) n += size(lane);
   return n;
 }
 
@@ -31,7 +35,10 @@ std::optional<ready_queue::entry> ready_queue::pop(int* lane_out) {
     auto e = std::move(lanes_[lane].front());
     lanes_[lane].pop_front();
     cached_bytes_ -= e.record.size();
-    if (!removed_.empty() && removed_.erase(e.id) > 0) continue;
+    if (!removed_.empty() && removed_.erase(e.id) > 0) {
+      --removed_in_lane_[lane];
+      continue;
+    }
     if (lane_out != nullptr) *lane_out = lane;
     return e;
   }

@@ -3,7 +3,7 @@
 // LOW, or as one FIFO across all lanes (by ready_seq) when priority scheduling is off. An entry may carry the
 // job's serialized record (within a byte budget), so that claiming it needs no read from the store; entries
 // without one are loaded when claimed. Removal is lazy: a removed job's entry is dropped when it reaches the head
-// of its lane. Not thread-safe: owned by the scheduler actor.
+// of its lane, but sizes count only jobs still queued. Not thread-safe: owned by the scheduler actor.
 
 #include <array>
 #include <cstdint>
@@ -31,12 +31,13 @@ class ready_queue {
   // REQUIRES: within a lane, entries arrive in increasing seq.
   void push(int lane, uint64_t seq, uint64_t id, std::string record = {});
   // Marks a queued job as removed; its entry is dropped when it reaches the head of its lane.
-  void remove(uint64_t id) { removed_.insert(id); }
+  // REQUIRES: the job is queued in `lane` (and not removed already).
+  void remove(uint64_t id, int lane);
   // The next job to dispatch, skipping removed ones; `lane` receives its lane.
   std::optional<entry> pop(int* lane = nullptr);
 
-  // Entries in a lane (including removed ones not yet dropped).
-  size_t size(int lane) const { return lanes_[lane].size(); }
+  // Jobs queued in a lane, or in all lanes (removed ones not counted).
+  size_t size(int lane) const { return lanes_[lane].size() - removed_in_lane_[lane]; }
   size_t size() const;
   bool empty() const { return size() == 0; }
   size_t cached_bytes() const { return cached_bytes_; }
@@ -49,6 +50,7 @@ class ready_queue {
   size_t cached_bytes_ = 0;
   std::array<std::deque<entry>, lifecycle::lane_count> lanes_;
   std::unordered_set<uint64_t> removed_;
+  std::array<size_t, lifecycle::lane_count> removed_in_lane_{};
 };
 
 }  // namespace troupe

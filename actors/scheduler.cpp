@@ -3,6 +3,7 @@
 #include <caf/actor_system.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/job_errors.hpp"
 #include "actors/scheduler_state.hpp"
 #include "schemas/lifecycle.hpp"
 
@@ -126,7 +127,7 @@ caf::result<std::vector<Job>> await_jobs(scheduler_self self, const std::vector<
     if (!in_flight(st, id)) {
       auto s = st.ctx->store->get(id, &req->results[i]);
       if (s.is_not_found()) {
-        fail_request(req, make_error(ec::unknown_job, "unknown job id " + std::to_string(id)));
+        fail_request(req, unknown_job(*st.ctx->store, id));
         return rp;
       }
       if (!s) {
@@ -157,16 +158,28 @@ caf::result<Job> cancel(scheduler_self self, job_id id) {
     }
   } else if (st.loading.count(id) > 0) {
     st.cancel_after_load.insert(id);
-  } else if (st.finishing.count(id) == 0) {
+  } else if (st.finishing.count(id) > 0) {
+    // Its new state is being written: a retry is cancelled once that is durable (on_committed).
+    st.cancel_after_write.insert(id);
+  } else {
     Job job;
     auto s = st.ctx->store->get(id, &job);
-    if (s.is_not_found()) return make_error(ec::unknown_job, "unknown job id " + std::to_string(id));
-    if (!s) return make_error(ec::storage_failure, s.message());
-    if (lifecycle::is_terminal(job.state()))
-      return make_error(ec::conflict,
-                        "job " + std::to_string(id) + " is already " + lifecycle::state_name(job.state()));
+    // Refusals go through the promise: once it exists, CAF 0.17 drops an error the handler returns.
+    if (s.is_not_found()) {
+      fail_request(req, unknown_job(*st.ctx->store, id));
+      return rp;
+    }
+    if (!s) {
+      fail_request(req, make_error(ec::storage_failure, s.message()));
+      return rp;
+    }
+    if (lifecycle::is_terminal(job.state())) {
+      fail_request(req, make_error(ec::conflict, "job " + std::to_string(id) + " is already " +
+                                                     lifecycle::state_name(job.state())));
+      return rp;
+    }
     // Queued: out of the ready queue now, CANCELLED in the next commit.
-    st.ready.remove(id);
+    if (job.state() == Job::READY) st.ready.remove(id, lifecycle::lane_of(job.spec().priority()));
     add_waiter(self, id, waiter{req, 0});
     auto before = storage::job_position::of(job);
     lifecycle::cancel(job, st.ctx->wall->now(), "cancelled by a client");
@@ -242,7 +255,7 @@ void on_slot_down(scheduler_self self, const caf::down_msg& msg) {
   st.slot_by_addr.erase(it);
   st.slots[index].alive = false;
   std::erase(st.free_slots, index);
-  // A job it was running fails through its run request's error.
+  fail_attempts_in(self, index, msg.reason);
 }
 
 // Rebuilds the ready queue from the store (after recovery requeued what was running).

@@ -122,6 +122,24 @@ void run_in_slot(scheduler_self self, job_id id, running_job& run) {
 
 }  // namespace
 
+void fail_attempts_in(scheduler_self self, uint32_t slot, const caf::error& reason) {
+  auto& st = self->state;
+  std::vector<std::pair<job_id, running_job>> lost;
+  for (auto it = st.running.begin(); it != st.running.end();) {
+    // A job whose claim is not durable yet has no run request out: the request it gets fails at once.
+    if (it->second.slot == slot && !it->second.starting) {
+      lost.emplace_back(it->first, std::move(it->second));
+      it = st.running.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& [id, run] : lost) {
+    release_slot(self, slot);
+    recover_from_slot_failure(self, id, run.attempt, run.stop, "the job actor failed: " + describe(reason));
+  }
+}
+
 void start_attempt_in(scheduler_self self, Job job, uint32_t slot, bool is_new) {
   auto& st = self->state;
   auto before = storage::job_position::of(job);
@@ -246,10 +264,21 @@ void on_committed(scheduler_self self, after_commit& done) {
   }
   for (auto& q : done.requeued) {
     st.finishing.erase(q.entry.id);
+    Job job;
+    if (st.cancel_after_write.erase(q.entry.id) > 0 && job.ParseFromString(q.entry.record)) {
+      auto before = storage::job_position::of(job);
+      auto now = st.ctx->wall->now();
+      lifecycle::cancel(job, now, "cancelled by a client");
+      ++st.counters.cancelled;
+      st.throughput.record(now);
+      queue_final(self, std::move(job), before);
+      continue;
+    }
     st.ready.push(q.lane, q.entry.seq, q.entry.id, std::move(q.entry.record));
   }
   for (auto& e : done.ended) {
     st.finishing.erase(e.id);
+    st.cancel_after_write.erase(e.id);
     notify_waiters(self, e.id, e.record ? &*e.record : nullptr);
   }
 }

@@ -115,6 +115,7 @@ struct scheduler_state {
   std::unordered_set<job_id> cancel_after_load;
   std::unordered_map<job_id, running_job> running;
   std::unordered_set<job_id> finishing;
+  std::unordered_set<job_id> cancel_after_write;  // cancelled while finishing: cancelled if it comes back READY
   std::unordered_map<job_id, std::vector<waiter>> waiters;
 
   std::vector<slot_entry> slots;
@@ -154,6 +155,9 @@ void queue_final(scheduler_self self, Job job, const storage::job_position& befo
 void check_drained(scheduler_self self);
 // Gives a slot back to the free list (if it is alive).
 void release_slot(scheduler_self self, uint32_t slot);
+// The slot died (`reason`): fails the attempt it was running. Its run request is never answered: CAF 0.17 does
+// not break the promises of an actor that dies, so the down message is the only news of it.
+void fail_attempts_in(scheduler_self self, uint32_t slot, const caf::error& reason);
 
 // --- scheduler.cpp ---
 // Registers `w` to be answered with job `id`'s record once it is terminal.

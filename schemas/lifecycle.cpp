@@ -35,6 +35,8 @@ void enter(Job& job, Job::State state, micros now, std::string_view reason) {
   if (is_terminal(state)) {
     set_timestamp(job.mutable_finished_at(), now);
     job.clear_lease();
+  } else {
+    job.clear_finished_at();  // a job that leaves a terminal state (a retry) is not finished any more
   }
 }
 

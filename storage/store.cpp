@@ -265,6 +265,8 @@ bool job_store::in_history(const history_entry& entry) const {
   return st.ok();
 }
 
+bool job_store::issued(uint64_t id) const { return id > 0 && id < impl_->next_id.load(); }
+
 uint64_t job_store::take_ids(uint64_t n) { return impl_->next_id.fetch_add(n); }
 uint64_t job_store::take_ready_seq() { return impl_->next_ready_seq.fetch_add(1); }
 int64_t job_store::history_size() const { return impl_->history_size.load(); }

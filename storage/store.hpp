@@ -60,6 +60,9 @@ class job_store {
   };
   write_stats stats() const;
 
+  // Whether `id` was ever handed out by take_ids (its job may since have been deleted, or never stored).
+  bool issued(uint64_t id) const;
+
   // --- allocators (thread-safe) -------------------------------------------------------------------------------
   // Reserves `n` consecutive job ids and returns the first. The batch that stores the jobs must persist the
   // counter with set_next_id(first + n), so that ids are never reused after a restart.
