@@ -37,6 +37,7 @@ std::string describe(const node_options& opts) {
       << "\nschedulerThreads=" << opts.schedulerThreads << "\nlogLevel=" << opts.logLevel
       << "\nmaxConcurrentJobs=" << opts.maxConcurrentJobs
       << "\nmaxJobsPerRun=" << opts.maxJobsPerRun << "\nbatchClaimSize=" << opts.batchClaimSize
+      << "\nqueueCacheMB=" << opts.queueCacheMB
       << "\nworkerPoolSize=" << opts.workerPoolSize
       << "\nenablePriorityScheduling=" << opts.enablePriorityScheduling
       << "\nmetricsEnabled=" << opts.metricsEnabled
@@ -74,6 +75,7 @@ const std::vector<setting> changed_settings = {
     {"maxConcurrentJobs", "40", false},
     {"maxJobsPerRun", "300", false},
     {"batchClaimSize", "20", false},
+    {"queueCacheMB", "16", false},
     {"workerPoolSize", "4", false},
     {"enablePriorityScheduling", "false", false},
     {"metricsEnabled", "false", false},
@@ -109,6 +111,7 @@ node_options changed_options() {
   o.maxConcurrentJobs = 40;
   o.maxJobsPerRun = 300;
   o.batchClaimSize = 20;
+  o.queueCacheMB = 16;
   o.workerPoolSize = 4;
   o.enablePriorityScheduling = false;
   o.metricsEnabled = false;

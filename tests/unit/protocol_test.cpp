@@ -1,0 +1,359 @@
+// Every message type of troupe's two type-ID blocks (troupe/protocol.hpp: the peer protocol;
+// actors/interfaces.hpp: the internal one that pools on other nodes speak) survives CAF's binary serializer, on
+// its own and inside a caf::message. A type that is not registered, or not inspectable, fails here rather than
+// at runtime between two nodes ("cannot serialize message because a type was not added to the types list").
+// The tests walk the blocks by id, so a type added to a block without a sample below does not compile.
+
+#define BOOST_TEST_MODULE protocol
+#include <boost/test/unit_test.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/after.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+#include <caf/message.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <google/protobuf/util/message_differencer.h>
+
+#include "actors/interfaces.hpp"
+#include "schemas/time.hpp"
+#include "troupe/json.hpp"
+#include "troupe/protocol.hpp"
+
+using namespace troupe;
+
+namespace {
+
+template <class T>
+struct tag {};
+
+// --- samples: a value of each type with every field set ------------------------------------------------------
+
+struct sample_context {
+  slot_actor slot;
+};
+
+JobSpec sample(const sample_context&, tag<JobSpec>) {
+  JobSpec s;
+  s.set_kind("sleep");
+  BOOST_REQUIRE(!from_json(R"({"ms": 5, "nested": [1, "two", true, null, {"x": 1.5}]})", s.mutable_payload()));
+  s.set_priority(JobSpec::HIGH);
+  s.set_user("alice");
+  s.set_batch("nightly");
+  s.add_dependencies(7);
+  set_timestamp(s.mutable_run_at(), 1'700'000'000'123'456);
+  s.set_max_attempts(3);
+  set_duration(s.mutable_timeout(), 1'500'000);
+  s.set_idempotency_key("key-1");
+  (*s.mutable_labels())["team"] = "infra";
+  return s;
+}
+
+Lease sample(const sample_context&, tag<Lease>) {
+  Lease l;
+  l.set_node("node-a");
+  l.set_slot(3);
+  l.set_attempt(2);
+  return l;
+}
+
+Job sample(const sample_context& ctx, tag<Job>) {
+  Job j;
+  j.set_id(42);
+  *j.mutable_spec() = sample(ctx, tag<JobSpec>{});
+  j.set_state(Job::RUNNING);
+  j.set_attempts(2);
+  for (auto state : {Job::READY, Job::RUNNING}) {
+    auto* t = j.add_transitions();
+    t->set_state(state);
+    set_timestamp(t->mutable_at(), 1'700'000'000'000'000);
+    t->set_attempt(state == Job::RUNNING ? 2 : 0);
+    t->set_reason("retry");
+  }
+  j.set_last_error("fail: attempt 1 of the first 2 fails by design");
+  j.mutable_result()->set_exit_code(1);
+  j.mutable_result()->set_output("tail");
+  j.mutable_result()->set_timed_out(true);
+  j.mutable_result()->set_signal(9);
+  set_duration(j.mutable_result()->mutable_duration(), 2500);
+  j.set_ready_seq(99);
+  *j.mutable_lease() = sample(ctx, tag<Lease>{});
+  set_timestamp(j.mutable_created_at(), 1'699'999'999'000'000);
+  set_timestamp(j.mutable_finished_at(), 1'700'000'001'000'000);
+  return j;
+}
+
+JobQuery sample(const sample_context&, tag<JobQuery>) {
+  JobQuery q;
+  q.set_has_state(true);
+  q.set_state(Job::DEAD);
+  q.set_kind("exec");
+  q.set_user("bob");
+  q.set_batch("b");
+  q.set_limit(10);
+  q.set_after_id(5);
+  return q;
+}
+
+JobPage sample(const sample_context& ctx, tag<JobPage>) {
+  JobPage p;
+  *p.add_jobs() = sample(ctx, tag<Job>{});
+  auto* second = p.add_jobs();
+  second->set_id(43);
+  second->set_state(Job::SUCCEEDED);
+  p.set_next_after_id(43);
+  return p;
+}
+
+NodeStatus sample(const sample_context&, tag<NodeStatus>) {
+  NodeStatus s;
+  s.set_node("node-a");
+  s.set_version("0.1.0");
+  set_timestamp(s.mutable_started_at(), 1'700'000'000'000'000);
+  auto* d = s.add_depth();
+  d->set_state(Job::READY);
+  d->set_priority(JobSpec::LOW);
+  d->set_count(12);
+  s.set_slots_total(15);
+  s.set_slots_busy(4);
+  s.set_running(4);
+  s.mutable_throughput()->set_last_1s(1.5);
+  s.mutable_throughput()->set_last_10s(2.25);
+  s.mutable_throughput()->set_last_60s(0.125);
+  s.set_succeeded_total(100);
+  s.set_failed_total(3);
+  s.set_dead_total(1);
+  s.set_cancelled_total(2);
+  s.set_finished_in_store(90);
+  s.set_accepting(true);
+  s.set_durability("group");
+  s.add_kinds("noop");
+  s.add_kinds("sleep");
+  return s;
+}
+
+outcome sample(const sample_context&, tag<outcome>) {
+  outcome o;
+  o.code = outcome::status::timed_out;
+  o.permanent = true;
+  o.exit_code = -1;
+  o.signal = 9;
+  o.output = "partial output";
+  o.error = "timed out after 100 ms";
+  return o;
+}
+
+uint64_t sample(const sample_context&, tag<uint64_t>) { return std::numeric_limits<uint64_t>::max() - 1; }
+
+storage::history_entry sample(const sample_context&, tag<storage::history_entry>) {
+  return storage::history_entry{77, 1'700'000'000'654'321};
+}
+
+slot_actor sample(const sample_context& ctx, tag<slot_actor>) { return ctx.slot; }
+
+template <class T>
+std::vector<T> sample(const sample_context& ctx, tag<std::vector<T>>) {
+  return {sample(ctx, tag<T>{}), T{}, sample(ctx, tag<T>{})};
+}
+
+// --- equality ------------------------------------------------------------------------------------------------
+
+bool same(const google::protobuf::Message& a, const google::protobuf::Message& b) {
+  return google::protobuf::util::MessageDifferencer::Equals(a, b);
+}
+bool same(const outcome& a, const outcome& b) {
+  return a.code == b.code && a.permanent == b.permanent && a.exit_code == b.exit_code && a.signal == b.signal &&
+         a.output == b.output && a.error == b.error;
+}
+bool same(uint64_t a, uint64_t b) { return a == b; }
+bool same(const storage::history_entry& a, const storage::history_entry& b) {
+  return a.id == b.id && a.finished_at == b.finished_at;
+}
+bool same(const slot_actor& a, const slot_actor& b) { return a == b; }
+template <class T>
+bool same(const std::vector<T>& a, const std::vector<T>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!same(a[i], b[i])) return false;
+  return true;
+}
+
+// --- the system ------------------------------------------------------------------------------------------------
+
+// Stands in for a slot, so that there is an actor handle to serialize.
+slot_actor::behavior_type stub_slot() {
+  return {
+      [](run_atom, Job& job) -> caf::result<Job, outcome, int64_t> {
+        return {std::move(job), outcome::success(), int64_t{0}};
+      },
+      [](stop_atom, job_id, uint32_t) {},
+      [](finished_atom, uint64_t, outcome&) {},
+      [](timeout_atom) {},
+  };
+}
+
+struct system_fixture {
+  system_fixture() : sys(init(cfg)), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+    ctx.slot = sys.spawn(stub_slot);
+    sched.run();
+  }
+  ~system_fixture() {
+    caf::anon_send_exit(ctx.slot, caf::exit_reason::user_shutdown);
+    ctx.slot = nullptr;
+    sched.run();
+  }
+
+  static caf::actor_system_config& init(caf::actor_system_config& cfg) {
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    cfg.set("logger.file-verbosity", caf::atom("quiet"));
+    register_types(cfg);
+    register_internal_types(cfg);
+    return cfg;
+  }
+
+  // x -> bytes -> y, as a plain value.
+  template <class T>
+  T round_trip(T x) {
+    std::vector<char> buf;
+    caf::binary_serializer sink{sys, buf};
+    if (auto err = sink(x)) BOOST_FAIL("serializing failed: " << sys.render(err));
+    T y{};
+    caf::binary_deserializer source{sys, buf};
+    if (auto err = source(y)) BOOST_FAIL("deserializing failed: " << sys.render(err));
+    return y;
+  }
+
+  // msg -> bytes -> message: needs every element's type registered with the system.
+  caf::message round_trip_message(caf::message msg) {
+    std::vector<char> buf;
+    caf::binary_serializer sink{sys, buf};
+    if (auto err = sink(msg)) BOOST_FAIL("serializing the message failed: " << sys.render(err));
+    BOOST_REQUIRE(!buf.empty());
+    caf::message out;
+    caf::binary_deserializer source{sys, buf};
+    if (auto err = source(out)) BOOST_FAIL("deserializing the message failed: " << sys.render(err));
+    return out;
+  }
+
+  template <class T>
+  void check_type() {
+    BOOST_TEST_CONTEXT(caf::type_name<T>::value) {
+      auto x = sample(ctx, tag<T>{});
+      BOOST_TEST(same(round_trip(x), x), "the value round-trips");
+      caf::message out = round_trip_message(caf::make_message(x));
+      BOOST_REQUIRE_MESSAGE(out.match_elements<T>(), "the message holds a " << caf::type_name<T>::value
+                                                                            << " after the round trip: "
+                                                                            << to_string(out));
+      BOOST_TEST(same(out.get_as<T>(0), x), "the message round-trips");
+    }
+  }
+
+  template <caf::type_id_t First, caf::type_id_t... Offsets>
+  void check_block(std::integer_sequence<caf::type_id_t, Offsets...>) {
+    (check_type<typename caf::type_by_id<First + Offsets>::type>(), ...);
+  }
+
+  template <class Block>
+  void check_block() {
+    check_block<Block::begin>(std::make_integer_sequence<caf::type_id_t, Block::end - Block::begin>{});
+  }
+
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+  caf::scheduler::test_coordinator& sched;
+  sample_context ctx;
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(protocol, system_fixture)
+
+BOOST_AUTO_TEST_CASE(every_type_of_the_peer_protocol_block_round_trips) {
+  static_assert(caf::id_block::troupe::end - caf::id_block::troupe::begin == 10,
+                "a type was added to the troupe block: it is covered by check_block, check its sample");
+  check_block<caf::id_block::troupe>();
+}
+
+BOOST_AUTO_TEST_CASE(every_type_of_the_internal_block_round_trips) {
+  static_assert(caf::id_block::troupe_internal::end - caf::id_block::troupe_internal::begin == 4,
+                "a type was added to the troupe_internal block: it is covered by check_block, check its sample");
+  check_block<caf::id_block::troupe_internal>();
+}
+
+BOOST_AUTO_TEST_CASE(a_deserialized_slot_handle_reaches_the_same_actor) {
+  auto copy = round_trip(ctx.slot);
+  BOOST_REQUIRE(copy);
+  BOOST_TEST(copy.id() == ctx.slot.id());
+  caf::scoped_actor self{sys, true};
+  self->send(copy, run_atom::value, sample(ctx, tag<Job>{}));
+  sched.run();
+  bool answered = false;
+  self->receive(
+      [&](Job& job, outcome& o, int64_t) {
+        answered = true;
+        BOOST_TEST(job.id() == 42u);
+        BOOST_TEST(o.ok());
+      },
+      caf::after(std::chrono::seconds(0)) >> [] {});
+  BOOST_TEST(answered);
+}
+
+BOOST_AUTO_TEST_CASE(whole_requests_and_replies_round_trip) {
+  auto spec = sample(ctx, tag<JobSpec>{});
+  auto submit = round_trip_message(caf::make_message(submit_atom::value, std::vector<JobSpec>{spec, spec}));
+  BOOST_REQUIRE((submit.match_elements<submit_atom, std::vector<JobSpec>>()));
+  BOOST_TEST(same(submit.get_as<std::vector<JobSpec>>(1), std::vector<JobSpec>{spec, spec}));
+
+  auto job = sample(ctx, tag<Job>{});
+  auto o = sample(ctx, tag<outcome>{});
+  auto reply = round_trip_message(caf::make_message(job, o, int64_t{1234}));
+  BOOST_REQUIRE((reply.match_elements<Job, outcome, int64_t>()));
+  BOOST_TEST(same(reply.get_as<Job>(0), job));
+  BOOST_TEST(same(reply.get_as<outcome>(1), o));
+  BOOST_TEST(reply.get_as<int64_t>(2) == 1234);
+
+  auto slots = round_trip_message(
+      caf::make_message(slots_atom::value, std::string{"node-b/local"}, std::vector<slot_actor>{ctx.slot}));
+  BOOST_REQUIRE((slots.match_elements<slots_atom, std::string, std::vector<slot_actor>>()));
+  BOOST_TEST(slots.get_as<std::string>(1) == "node-b/local");
+  BOOST_TEST(same(slots.get_as<std::vector<slot_actor>>(2), std::vector<slot_actor>{ctx.slot}));
+
+  auto await = round_trip_message(caf::make_message(await_atom::value, std::vector<job_id>{1, 2, 3}));
+  BOOST_REQUIRE((await.match_elements<await_atom, std::vector<job_id>>()));
+  BOOST_TEST(same(await.get_as<std::vector<job_id>>(1), std::vector<job_id>{1, 2, 3}));
+}
+
+BOOST_AUTO_TEST_CASE(a_troupe_error_keeps_its_code_and_message) {
+  auto err = make_error(ec::unknown_kind, "unknown kind 'resize' (this node runs: noop, sleep)");
+  auto direct = round_trip(err);
+  BOOST_TEST(to_string(code_of(direct)) == std::string{"unknown_kind"});
+  BOOST_TEST((direct.category() == error_category));
+  BOOST_TEST(describe(direct) == "unknown kind 'resize' (this node runs: noop, sleep)");
+
+  auto msg = round_trip_message(caf::make_message(err));
+  BOOST_REQUIRE(msg.match_elements<caf::error>());
+  const auto& inside = msg.get_as<caf::error>(0);
+  BOOST_TEST(to_string(code_of(inside)) == std::string{"unknown_kind"});
+  BOOST_TEST(describe(inside) == describe(err));
+  auto rendered = sys.render(inside);
+  BOOST_TEST(rendered.find("unknown_kind") != std::string::npos, rendered);
+  BOOST_TEST(rendered.find("resize") != std::string::npos, rendered);
+
+  for (auto code : {ec::invalid_argument, ec::payload_too_large, ec::conflict, ec::timeout}) {
+    auto e = round_trip(make_error(code, "message for " + std::string{to_string(code)}));
+    BOOST_TEST(std::string{to_string(code_of(e))} == to_string(code));
+    BOOST_TEST(describe(e) == "message for " + std::string{to_string(code)});
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
