@@ -5,6 +5,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
 
 namespace troupe {
 
@@ -35,10 +36,12 @@ caf::expected<client> client::connect(caf::actor_system& sys, const std::string&
   if (!gateway)
     return make_error(ec::unavailable, "cannot reach a troupe node at " + host + ":" + std::to_string(port) +
                                            " (" + sys.render(gateway.error()) + ")");
-  return client{sys, std::move(*gateway)};
+  return client{sys, std::move(*gateway), /*remote=*/true};
 }
 
-client client::local(caf::actor_system& sys, gateway_actor gateway) { return client{sys, std::move(gateway)}; }
+client client::local(caf::actor_system& sys, gateway_actor gateway) {
+  return client{sys, std::move(gateway), /*remote=*/false};
+}
 
 namespace {
 
@@ -49,13 +52,12 @@ caf::error translate(caf::actor_system& sys, const caf::error& err, std::chrono:
   return make_error(ec::unavailable, "the node is gone (" + sys.render(err) + ")");
 }
 
-// Sends one request and blocks until its answer. The request goes out from a short-lived actor that monitors the
-// gateway, so that a node that dies or drops the connection mid-request ends the wait at once with
-// ec::unavailable (a blocking receive in CAF 0.17 only sees the answer, never the node going away); a timeout
-// becomes ec::timeout. REQUIRES: not called from inside an actor (it blocks the calling thread).
+// A request to a node in another process. It goes out from a short-lived actor that monitors the gateway, so that
+// a node that dies or drops the connection mid-request ends the wait at once with ec::unavailable: a blocking
+// receive in CAF 0.17 matches only the answer's message id and never sees the node going away.
 template <class Result, class... Ts>
-caf::expected<Result> ask(caf::actor_system& sys, const gateway_actor& gateway, std::chrono::milliseconds timeout,
-                          Ts... xs) {
+caf::expected<Result> ask_watched(caf::actor_system& sys, const gateway_actor& gateway,
+                                  std::chrono::milliseconds timeout, Ts... xs) {
   auto answer = std::make_shared<std::promise<caf::expected<Result>>>();
   auto future = answer->get_future();
   sys.spawn([=, &sys](caf::event_based_actor* self) -> caf::behavior {
@@ -75,10 +77,31 @@ caf::expected<Result> ask(caf::actor_system& sys, const gateway_actor& gateway, 
   return future.get();
 }
 
+// A request to a node in this process: straight from a blocking actor on the calling thread (a local node cannot
+// vanish without the process), so in-process callers such as the benchmark add no work to CAF's workers.
+template <class Result, class... Ts>
+caf::expected<Result> ask_local(caf::actor_system& sys, const gateway_actor& gateway,
+                                std::chrono::milliseconds timeout, Ts... xs) {
+  caf::scoped_actor self{sys};
+  caf::expected<Result> result{caf::error{}};
+  self->request(gateway, timeout, xs...)
+      .receive([&](Result& value) { result = std::move(value); },
+               [&](caf::error& err) { result = translate(sys, err, timeout); });
+  return result;
+}
+
 }  // namespace
 
+// Sends one request and blocks until its answer; a timeout becomes ec::timeout, a node that is gone
+// ec::unavailable. REQUIRES: not called from inside an actor (it blocks the calling thread).
+template <class Result, class... Ts>
+caf::expected<Result> client::ask(Ts... xs) const {
+  if (remote_) return ask_watched<Result>(*sys_, gateway_, timeout_, xs...);
+  return ask_local<Result>(*sys_, gateway_, timeout_, xs...);
+}
+
 caf::expected<std::vector<job_id>> client::submit(std::vector<JobSpec> specs) const {
-  return ask<std::vector<job_id>>(*sys_, gateway_, timeout_, submit_atom::value, std::move(specs));
+  return ask<std::vector<job_id>>(submit_atom::value, std::move(specs));
 }
 
 caf::expected<job_id> client::submit(JobSpec spec) const {
@@ -89,22 +112,24 @@ caf::expected<job_id> client::submit(JobSpec spec) const {
   return ids->at(0);
 }
 
-caf::expected<Job> client::get(job_id id) const { return ask<Job>(*sys_, gateway_, timeout_, get_job_atom::value, id); }
+caf::expected<Job> client::get(job_id id) const { return ask<Job>(get_job_atom::value, id); }
 
 caf::expected<JobPage> client::list(const JobQuery& query) const {
-  return ask<JobPage>(*sys_, gateway_, timeout_, list_atom::value, query);
+  return ask<JobPage>(list_atom::value, query);
 }
 
 caf::expected<Job> client::cancel(job_id id) const {
-  return ask<Job>(*sys_, gateway_, timeout_, cancel_atom::value, id);
+  return ask<Job>(cancel_atom::value, id);
 }
 
 caf::expected<std::vector<Job>> client::wait(std::vector<job_id> ids, std::chrono::milliseconds timeout) const {
-  return ask<std::vector<Job>>(*sys_, gateway_, timeout, await_atom::value, std::move(ids));
+  auto waiting = *this;
+  waiting.timeout_ = timeout;
+  return waiting.ask<std::vector<Job>>(await_atom::value, std::move(ids));
 }
 
 caf::expected<NodeStatus> client::status() const {
-  return ask<NodeStatus>(*sys_, gateway_, timeout_, status_atom::value);
+  return ask<NodeStatus>(status_atom::value);
 }
 
 }  // namespace troupe

@@ -14,7 +14,7 @@ namespace troupe::cli {
 
 void add_bench_command(CLI::App& app, std::optional<command_fn>& run) {
   auto o = std::make_shared<bench_options>();
-  o->node.maxConcurrentJobs = 64;
+  o->node.maxConcurrentJobs = 256;  // no-op jobs need many in flight to keep the journal busy
   o->node.logLevel = "warn";
   o->node.data.clear();  // a fresh temporary directory unless --data is given
   auto* cmd = app.add_subcommand("bench", "Benchmark an in-process node on a fresh data directory. The last line is "

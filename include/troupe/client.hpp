@@ -54,10 +54,15 @@ class client {
   const gateway_actor& gateway() const { return gateway_; }
 
  private:
-  client(caf::actor_system& sys, gateway_actor gateway) : sys_(&sys), gateway_(std::move(gateway)) {}
+  client(caf::actor_system& sys, gateway_actor gateway, bool remote)
+      : sys_(&sys), gateway_(std::move(gateway)), remote_(remote) {}
+
+  template <class Result, class... Ts>
+  caf::expected<Result> ask(Ts... xs) const;
 
   caf::actor_system* sys_;
   gateway_actor gateway_;
+  bool remote_;  // the node is another process: watch it while a request is out
   std::chrono::milliseconds timeout_{30'000};
 };
 
