@@ -115,6 +115,16 @@ caf::result<std::vector<job_id>> submit(scheduler_self self, std::vector<JobSpec
   return rp;
 }
 
+// Reads a job the scheduler does not hold. On failure (unknown id, storage error) the error goes to `req` and the
+// result is false.
+bool read_job(scheduler_self self, job_id id, Job* out, const std::shared_ptr<await_request>& req) {
+  const auto& store = *self->state.ctx->store;
+  auto s = store.get(id, out);
+  if (s.is_not_found()) fail_request(req, unknown_job(store, id));
+  else if (!s) fail_request(req, make_error(ec::storage_failure, s.message()));
+  return s.is_ok();
+}
+
 caf::result<std::vector<Job>> await_jobs(scheduler_self self, const std::vector<job_id>& ids) {
   auto& st = self->state;
   auto rp = self->make_response_promise<std::vector<Job>>();
@@ -125,15 +135,7 @@ caf::result<std::vector<Job>> await_jobs(scheduler_self self, const std::vector<
   for (size_t i = 0; i < ids.size(); ++i) {
     auto id = ids[i];
     if (!in_flight(st, id)) {
-      auto s = st.ctx->store->get(id, &req->results[i]);
-      if (s.is_not_found()) {
-        fail_request(req, unknown_job(*st.ctx->store, id));
-        return rp;
-      }
-      if (!s) {
-        fail_request(req, make_error(ec::storage_failure, s.message()));
-        return rp;
-      }
+      if (!read_job(self, id, &req->results[i], req)) return rp;
       if (lifecycle::is_terminal(req->results[i].state())) continue;
     }
     add_waiter(self, id, waiter{req, i});
@@ -162,17 +164,9 @@ caf::result<Job> cancel(scheduler_self self, job_id id) {
     // Its new state is being written: a retry is cancelled once that is durable (on_committed).
     st.cancel_after_write.insert(id);
   } else {
-    Job job;
-    auto s = st.ctx->store->get(id, &job);
     // Refusals go through the promise: once it exists, CAF 0.17 drops an error the handler returns.
-    if (s.is_not_found()) {
-      fail_request(req, unknown_job(*st.ctx->store, id));
-      return rp;
-    }
-    if (!s) {
-      fail_request(req, make_error(ec::storage_failure, s.message()));
-      return rp;
-    }
+    Job job;
+    if (!read_job(self, id, &job, req)) return rp;
     if (lifecycle::is_terminal(job.state())) {
       fail_request(req, make_error(ec::conflict, "job " + std::to_string(id) + " is already " +
                                                      lifecycle::state_name(job.state())));

@@ -319,15 +319,4 @@ status job_store::write(write_batch& batch, bool sync) {
   return status::ok();
 }
 
-std::string job_store::describe() const {
-  std::string out;
-  for (int i = 0; i < static_cast<int>(cf::count_); ++i) {
-    std::string keys_estimate;
-    impl_->db->GetProperty(impl_->cfs[i], "rocksdb.estimate-num-keys", &keys_estimate);
-    out += cf_name(static_cast<cf>(i));
-    out += ": ~" + keys_estimate + " keys\n";
-  }
-  return out;
-}
-
 }  // namespace troupe::storage

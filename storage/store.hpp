@@ -74,9 +74,6 @@ class job_store {
   // with `sync`, returns after the WAL is fsynced. Clears the batch.
   status write(write_batch& batch, bool sync);
 
-  // A short human-readable summary of RocksDB's state (sizes, compaction), for `troupe status --verbose`.
-  std::string describe() const;
-
   struct impl;  // opaque: defined in storage/store_impl.hpp
 
  private:

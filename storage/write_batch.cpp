@@ -48,41 +48,40 @@ void write_batch::add(uint8_t family, bool erase, std::string key, std::string v
   ops_.push_back(batch_op{family, erase, std::move(key), std::move(value)});
 }
 
-const std::string& write_batch::insert(const Job& job) {
+// Adds the job's serialized record; returns its index in ops_.
+size_t write_batch::add_record(const Job& job) {
   std::string record;
   job.SerializeToString(&record);
   add(family_id(cf::jobs), false, keys::job(job.id()), std::move(record));
-  auto stored = ops_.size() - 1;
-  auto entry = index_of(job_position::of(job));
-  if (entry.exists) {
-    std::string value;
-    if (entry.family == cf::queue) keys::put_u64(value, job.id());
-    add(family_id(entry.family), false, std::move(entry.key), std::move(value));
-    if (entry.family == cf::history) ++history_delta_;
+  return ops_.size() - 1;
+}
+
+void write_batch::add_index(bool erase, std::string key, uint8_t family, uint64_t id) {
+  std::string value;
+  if (!erase && family == family_id(cf::queue)) keys::put_u64(value, id);
+  add(family, erase, std::move(key), std::move(value));
+  if (family == family_id(cf::history)) {
+    history_delta_ += erase ? -1 : 1;
+    if (erase) ++history_exits_;
   }
+}
+
+const std::string& write_batch::insert(const Job& job) {
+  auto stored = add_record(job);
+  auto entry = index_of(job_position::of(job));
+  if (entry.exists) add_index(false, std::move(entry.key), family_id(entry.family), job.id());
   return ops_[stored].value;
 }
 
 const std::string& write_batch::update(const Job& job, const job_position& before) {
-  std::string record;
-  job.SerializeToString(&record);
-  add(family_id(cf::jobs), false, keys::job(job.id()), std::move(record));
-  auto stored = ops_.size() - 1;
+  auto stored = add_record(job);
   auto old_entry = index_of(before);
   auto new_entry = index_of(job_position::of(job));
   bool same = old_entry.exists && new_entry.exists && old_entry.family == new_entry.family &&
               old_entry.key == new_entry.key;
   if (!same) {
-    if (old_entry.exists) {
-      add(family_id(old_entry.family), true, std::move(old_entry.key));
-      if (old_entry.family == cf::history) --history_delta_, ++history_exits_;
-    }
-    if (new_entry.exists) {
-      std::string value;
-      if (new_entry.family == cf::queue) keys::put_u64(value, job.id());
-      add(family_id(new_entry.family), false, std::move(new_entry.key), std::move(value));
-      if (new_entry.family == cf::history) ++history_delta_;
-    }
+    if (old_entry.exists) add_index(true, std::move(old_entry.key), family_id(old_entry.family), job.id());
+    if (new_entry.exists) add_index(false, std::move(new_entry.key), family_id(new_entry.family), job.id());
   }
   return ops_[stored].value;
 }

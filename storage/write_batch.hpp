@@ -60,6 +60,9 @@ class write_batch {
  private:
   friend class job_store;
   void add(uint8_t family, bool erase, std::string key, std::string value = {});
+  size_t add_record(const Job& job);
+  // Puts or deletes an index entry (a queue entry's value is the job id), keeping the history counters.
+  void add_index(bool erase, std::string key, uint8_t family, uint64_t id);
 
   std::vector<batch_op> ops_;
   int64_t history_delta_ = 0;   // history entries added minus removed
