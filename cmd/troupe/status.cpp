@@ -29,8 +29,9 @@ void print_status(const NodeStatus& s) {
                              by_priority[1], by_priority[2], by_priority[3],
                              by_priority[0] + by_priority[1] + by_priority[2] + by_priority[3]);
   }
-  std::cout << fmt::format("finished since start: {} succeeded, {} dead, {} cancelled; {} failed attempts\n",
-                           s.succeeded_total(), s.dead_total(), s.cancelled_total(), s.failed_total());
+  std::cout << fmt::format("since start: {} submitted; {} succeeded, {} dead, {} cancelled; {} failed attempts\n",
+                           s.submitted_total(), s.succeeded_total(), s.dead_total(), s.cancelled_total(),
+                           s.failed_total());
   std::cout << fmt::format("throughput (jobs/s): {:.0f} last second, {:.0f} last 10 s, {:.0f} last minute\n",
                            s.throughput().last_1s(), s.throughput().last_10s(), s.throughput().last_60s());
   std::cout << fmt::format("history: {} finished jobs kept\n", s.finished_in_store());

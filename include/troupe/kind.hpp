@@ -22,6 +22,7 @@
 #include <caf/error.hpp>
 
 #include "schemas/troupe.pb.h"
+#include "troupe/error.hpp"  // kinds report problems with make_error(ec::..., message)
 #include "troupe/outcome.hpp"
 
 namespace troupe {

@@ -515,3 +515,25 @@ BOOST_AUTO_TEST_CASE(shutdown_without_grace_hands_a_running_job_back_with_its_at
   BOOST_TEST(state_of(done.at(0)) == "SUCCEEDED");
   BOOST_TEST(done.at(0).attempts() == 1u);
 }
+
+BOOST_AUTO_TEST_CASE(status_counts_what_was_submitted_and_how_it_ended) {
+  engine_fixture f{engine_fixture::options_with_slots(2)};
+  auto ok = f.submit(std::vector<JobSpec>(3, engine_fixture::spec("noop")));
+  auto dead_spec = engine_fixture::spec("fail", R"({"times": 5})");
+  dead_spec.set_max_attempts(2);
+  auto dead = f.submit(dead_spec);
+  auto queued = f.submit(engine_fixture::sleep_spec(1000ms));
+  f.await(ok);
+  f.await({dead});
+  f.cancel(queued);
+
+  auto st = f.status();
+  BOOST_TEST(st.submitted_total() == 5u);
+  BOOST_TEST(st.succeeded_total() == 3u);
+  BOOST_TEST(st.dead_total() == 1u);
+  BOOST_TEST(st.failed_total() == 2u, "both attempts of the dead job failed");
+  BOOST_TEST(st.cancelled_total() == 1u);
+  BOOST_TEST(st.slots_total() == 2u);
+  BOOST_TEST(st.accepting());
+  BOOST_TEST(st.durability() == "group");
+}
