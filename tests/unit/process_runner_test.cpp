@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,8 +28,7 @@
 #include "troupe/error.hpp"
 
 // These tests run real processes (sh, sleep, seq, ls, perl). They wait for conditions with a
-// deadline, never for a fixed time; they poll only for process states the kernel reaches with no
-// event to wait on (within_deadline).
+// deadline, never for a fixed time: a process's exit through its pidfd (exits_within_deadline).
 
 using namespace troupe;
 using namespace std::chrono_literals;
@@ -84,21 +84,22 @@ bool alive(pid_t pid) {
   return state != 0 && state != 'Z';
 }
 
-// Whether `pred` holds within the deadline. Only for states the kernel reaches asynchronously (a
-// SIGKILLed process dying, an exited one becoming a zombie), which offer nothing to wait on; so
-// this polls.
-template <class Pred>
-bool within_deadline(Pred pred) {
-  for (auto end = std::chrono::steady_clock::now() + deadline;
-       std::chrono::steady_clock::now() < end;) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return pred();
-}
-
+// Whether `pid` (any process, not only a child) exits within the deadline. Blocks on a pidfd, which
+// becomes readable when the process exits (it may stay a zombie); a process already gone counts as
+// exited.
 bool exits_within_deadline(pid_t pid) {
-  return within_deadline([pid] { return !alive(pid); });
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return errno == ESRCH;
+  auto end = std::chrono::steady_clock::now() + deadline;
+  int ready = 0;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    ready = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
+    if (ready >= 0 || errno != EINTR) break;
+  }
+  ::close(fd);
+  return ready == 1;
 }
 
 // Whether `pid` has been reaped: it is no longer our child, not even a zombie.
@@ -239,7 +240,8 @@ BOOST_AUTO_TEST_CASE(output_still_in_the_pipe_when_the_process_exits_is_kept) {
   spec.output_tail_bytes = 2 << 20;
   auto future = start(runner, spec);
   pid_t pid = parse_pid(dir.read_fifo_line());
-  BOOST_REQUIRE(within_deadline([pid] { return state_of(pid) == 'Z'; }));
+  BOOST_REQUIRE(exits_within_deadline(pid));
+  BOOST_REQUIRE(state_of(pid) == 'Z');  // exited, not reaped: the reaper is held
   release.set_value();
   auto r = wait(future);
   BOOST_TEST(r.exit_code == 0);
