@@ -5,6 +5,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/spec_validation.hpp"
+#include "actors/workflow.hpp"
 
 namespace troupe {
 
@@ -31,7 +32,7 @@ caf::error validate_all(std::vector<JobSpec>& specs, const engine_context& ctx) 
                                           ": " + describe(err));
     }
   }
-  return caf::none;
+  return validate_relations(specs, *ctx.store);
 }
 
 gateway_internal_actor::behavior_type gateway(gateway_self self, engine_context_ptr ctx, scheduler_actor scheduler,
@@ -56,6 +57,12 @@ gateway_internal_actor::behavior_type gateway(gateway_self self, engine_context_
       [=](await_atom, std::vector<job_id>& ids) -> caf::result<std::vector<Job>> {
         if (ids.empty()) return make_error(ec::invalid_argument, "no job ids to wait for");
         return self->delegate(self->state.scheduler, await_atom::value, std::move(ids));
+      },
+      [=](plan_atom, job_id id) -> caf::result<ExecutionPlan> {
+        return self->delegate(self->state.reader, plan_atom::value, id);
+      },
+      [=](batch_atom, std::string& batch) -> caf::result<BatchSummary> {
+        return self->delegate(self->state.reader, batch_atom::value, std::move(batch));
       },
       [=](status_atom) -> caf::result<NodeStatus> {
         return self->delegate(self->state.scheduler, status_atom::value);

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/dependency_graph.hpp"
 #include "caf/allowed_unsafe_message_type.hpp"
 #include "storage/write_batch.hpp"
 #include "troupe/protocol.hpp"
@@ -38,6 +39,7 @@ using dispatch_atom = caf::atom_constant<caf::atom("dispatch")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using ok_atom = caf::atom_constant<caf::atom("ok")>;
 using reader_atom = caf::atom_constant<caf::atom("reader")>;
+using deps_atom = caf::atom_constant<caf::atom("deps")>;
 
 // --- journal ---------------------------------------------------------------------------------------------------
 
@@ -58,8 +60,25 @@ using journal_actor = caf::typed_actor<
 using reader_actor = caf::typed_actor<
     caf::replies_to<get_job_atom, job_id>::with<Job>,
     caf::replies_to<list_atom, JobQuery>::with<JobPage>,
+    caf::replies_to<plan_atom, job_id>::with<ExecutionPlan>,
+    caf::replies_to<batch_atom, std::string>::with<BatchSummary>,
     // The records of these jobs, in order; a job that does not exist comes back with only its id (PENDING).
     caf::replies_to<load_atom, std::vector<job_id>>::with<std::vector<Job>>>;
+
+// --- dependency manager --------------------------------------------------------------------------------------
+
+// What the scheduler tells the dependency manager, in commit order, once it is durable: a job was stored BLOCKED
+// (state BLOCKED), a job of a batch was stored (a non-terminal state), or a job ended (a terminal state).
+struct dependency_event {
+  job_id id = 0;
+  Job::State state = Job::PENDING;
+  std::string batch;
+};
+
+// Keeps the dependency graph of BLOCKED jobs (actors/dependency.hpp); answers each report with what to release
+// or cancel now. Reads the store (records of new BLOCKED jobs, their parents, batch members) on its own thread.
+using dependency_actor = caf::typed_actor<
+    caf::replies_to<deps_atom, std::vector<dependency_event>>::with<std::vector<dependency_decision>>>;
 
 // --- slots -----------------------------------------------------------------------------------------------------
 
@@ -105,6 +124,16 @@ typename Inspector::result_type inspect(Inspector& f, history_entry& x) {
 
 }  // namespace storage
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dependency_event& x) {
+  return f(caf::meta::type_name("troupe::dependency_event"), x.id, x.state, x.batch);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dependency_decision& x) {
+  return f(caf::meta::type_name("troupe::dependency_decision"), x.id, x.release, x.reason);
+}
+
 // Registers the internal types (after register_types). Nodes and workers call it; clients need not.
 void register_internal_types(caf::actor_system_config& cfg);
 
@@ -118,4 +147,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_internal, caf::first_custom_type_id + 100)
   CAF_ADD_TYPE_ID(troupe_internal, (std::vector<troupe::storage::history_entry>))
   CAF_ADD_TYPE_ID(troupe_internal, (troupe::slot_actor))
   CAF_ADD_TYPE_ID(troupe_internal, (std::vector<troupe::slot_actor>))
+  CAF_ADD_TYPE_ID(troupe_internal, (troupe::dependency_event))
+  CAF_ADD_TYPE_ID(troupe_internal, (std::vector<troupe::dependency_event>))
+  CAF_ADD_TYPE_ID(troupe_internal, (troupe::dependency_decision))
+  CAF_ADD_TYPE_ID(troupe_internal, (std::vector<troupe::dependency_decision>))
 CAF_END_TYPE_ID_BLOCK(troupe_internal)

@@ -90,10 +90,18 @@ journal_actor::behavior_type journal(journal_self self, engine_context_ptr ctx) 
         commit(self);  // so that the store reflects every earlier write
         // Only a job that left the history since the listing (a retry) may be gone from it: check one by one then.
         bool check = st.ctx->store->history_changed_since(generation);
+        // The records name the relations (dependency edges, batch membership) that go with the jobs.
+        std::vector<job_id> ids;
+        ids.reserve(entries.size());
+        for (const auto& e : entries) ids.push_back(e.id);
+        std::vector<Job> records;
+        std::vector<bool> found;
+        if (auto s = st.ctx->store->multi_get(ids, &records, &found); !s)
+          return make_error(ec::storage_failure, s.message());
         uint64_t deleted = 0;
-        for (const auto& e : entries) {
-          if (check && !st.ctx->store->in_history(e)) continue;
-          st.batch.erase_finished(e);
+        for (size_t i = 0; i < entries.size(); ++i) {
+          if (check && !st.ctx->store->in_history(entries[i])) continue;
+          st.batch.erase_finished(entries[i], found[i] ? &records[i] : nullptr);
           ++deleted;
         }
         auto rp = self->make_response_promise<uint64_t>();

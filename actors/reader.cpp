@@ -1,6 +1,7 @@
 #include "actors/reader.hpp"
 
 #include "actors/job_errors.hpp"
+#include "storage/graph_queries.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -30,6 +31,20 @@ reader_actor::behavior_type reader(reader_actor::pointer self, engine_context_pt
         JobPage page;
         if (auto s = ctx->store->list(query, &page); !s) return make_error(ec::storage_failure, s.message());
         return page;
+      },
+      [=](plan_atom, job_id id) -> caf::result<ExecutionPlan> {
+        ExecutionPlan plan;
+        auto s = storage::execution_plan(*ctx->store, id, storage::max_plan_steps, &plan);
+        if (s.is_not_found()) return unknown_job(*ctx->store, id);
+        if (!s) return make_error(ec::storage_failure, s.message());
+        return plan;
+      },
+      [=](batch_atom, const std::string& batch) -> caf::result<BatchSummary> {
+        BatchSummary summary;
+        auto s = storage::batch_summary(*ctx->store, batch, &summary);
+        if (s.is_not_found()) return make_error(ec::unknown_job, s.message());
+        if (!s) return make_error(ec::storage_failure, s.message());
+        return summary;
       },
       [=](load_atom, const std::vector<job_id>& ids) -> caf::result<std::vector<Job>> {
         std::vector<Job> jobs;

@@ -5,6 +5,7 @@
 
 #include "actors/job_errors.hpp"
 #include "actors/scheduler_state.hpp"
+#include "actors/workflow.hpp"
 #include "schemas/lifecycle.hpp"
 
 namespace troupe {
@@ -88,25 +89,38 @@ caf::result<std::vector<job_id>> submit(scheduler_self self, std::vector<JobSpec
   sub.ids.reserve(n);
   sub.entries.reserve(n);
   sub.lanes.reserve(n);
+  sub.keys.reserve(n);
   // Direct dispatch: while nothing waits in the queue, a new job takes a free slot at once. Its first write is
   // then its RUNNING record (attempt counted): one commit makes it durable and started, and it runs as the submit
   // is acknowledged.
   bool direct = !st.draining && st.ready.empty() && st.loading.empty();
+  resolve_refs(specs, first);
   for (size_t i = 0; i < n; ++i) {
     Job job;
     *job.mutable_spec() = std::move(specs[i]);
-    lifecycle::accept(job, first + i, now, st.ctx->store->take_ready_seq());
-    sub.ids.push_back(job.id());
-    if (direct && !st.free_slots.empty()) {
-      auto slot = st.free_slots.back();
-      st.free_slots.pop_back();
-      st.slots[slot].busy = true;
-      start_attempt_in(self, std::move(job), slot, /*is_new=*/true);
+    auto id = first + i;
+    sub.ids.push_back(id);
+    const auto& batch = job.spec().batch();
+    if (waits_for_something(job.spec())) {
+      // Stored BLOCKED; the dependency manager hears of it once that is durable and decides when it runs.
+      lifecycle::accept_blocked(job, id, now);
+      ++st.blocked_jobs;
+      st.after.dep_events.push_back({id, Job::BLOCKED, batch});
+      st.batch.insert(job);
+      continue;
+    }
+    lifecycle::accept(job, id, now, st.ctx->store->take_ready_seq());
+    if (st.blocked_jobs > 0 && !batch.empty()) st.after.dep_events.push_back({id, Job::READY, batch});
+    auto key = flow_key_of(st, job);
+    if (direct && !st.free_slots.empty() && st.ready.may_start(key)) {
+      auto slot = occupy_slot(st, key, /*counted=*/false);
+      start_attempt_in(self, std::move(job), slot, /*before=*/nullptr);
       continue;
     }
     const auto& record = st.batch.insert(job);
     sub.entries.push_back({job.ready_seq(), job.id(), record});
     sub.lanes.push_back(lifecycle::lane_of(job.spec().priority()));
+    sub.keys.push_back(key);
   }
   st.batch.set_next_id(first + n);
   auto rp = sub.promise;
@@ -253,29 +267,54 @@ void on_slot_down(scheduler_self self, const caf::down_msg& msg) {
   fail_attempts_in(self, index, msg.reason);
 }
 
+fair_share_config fair_share_of(const node_options& options) {
+  fair_share_config c;
+  c.strict_priority = options.enablePriorityScheduling;
+  c.cache_bytes = size_t{options.queueCacheMB} << 20;
+  c.aging_threshold = static_cast<micros>(options.priorityAgingMs) * 1000;
+  // The options were validated when they were parsed.
+  c.user_weights = parse_name_values(options.userWeights).value_or(decltype(c.user_weights){});
+  c.kind_weights = parse_name_values(options.kindWeights).value_or(decltype(c.kind_weights){});
+  c.default_user_limit = options.maxRunningPerUser;
+  c.user_limits = parse_name_values(options.userRunningLimits).value_or(decltype(c.user_limits){});
+  c.kind_limits = parse_name_values(options.kindRunningLimits).value_or(decltype(c.kind_limits){});
+  return c;
+}
+
 // Rebuilds the ready queue from the store (after recovery requeued what was running).
 void rebuild(scheduler_self self) {
   auto& st = self->state;
   size_t queued = 0;
-  auto s = st.ctx->store->scan_queue([&](int lane, uint64_t seq, uint64_t id) {
-    st.ready.push(lane, seq, id);  // records are loaded when the jobs are claimed
+  auto now = st.ctx->wall->now();
+  auto s = st.ctx->store->scan_queue([&](const storage::job_store::queued_entry& e) {
+    // Records are loaded when the jobs are claimed; their wait for aging counts from now.
+    st.ready.push(e.lane, e.seq, e.id, st.ready.key_of(e.user, e.kind), now);
     ++queued;
   });
+  // Every BLOCKED job goes to the dependency manager again, which reads what each waits for from the store.
+  std::vector<dependency_event> blocked;
+  if (s) s = st.ctx->store->scan_blocked([&](job_id id) { blocked.push_back({id, Job::BLOCKED, {}}); });
   if (!s) {
-    spdlog::critical("scheduler: cannot read the ready queue: {}", s.message());
+    spdlog::critical("scheduler: cannot read the queue indexes: {}", s.message());
     self->quit(make_error(ec::storage_failure, s.message()));
     return;
   }
   if (queued > 0) spdlog::info("scheduler: {} ready jobs queued from the store", queued);
+  if (!blocked.empty()) {
+    spdlog::info("scheduler: {} jobs wait for dependencies or batches", blocked.size());
+    st.blocked_jobs = blocked.size();
+    report_to_dependencies(self, std::move(blocked));
+  }
 }
 
 scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr ctx, journal_actor journal,
-                                         reader_actor reader) {
+                                         reader_actor reader, dependency_actor deps) {
   auto& st = self->state;
   st.ctx = ctx;
   st.journal = std::move(journal);
   st.reader = std::move(reader);
-  st.ready = ready_queue{ctx->options.enablePriorityScheduling, size_t{ctx->options.queueCacheMB} << 20};
+  st.deps = std::move(deps);
+  st.ready = ready_queue{fair_share_of(ctx->options)};
   st.started_at = ctx->wall->now();
   self->set_down_handler([=](caf::down_msg& msg) { on_slot_down(self, msg); });
   rebuild(self);
@@ -316,8 +355,8 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
 }  // namespace
 
 scheduler_actor spawn_scheduler(caf::actor_system& sys, engine_context_ptr ctx, journal_actor journal,
-                                reader_actor reader) {
-  return sys.spawn(scheduler, std::move(ctx), std::move(journal), std::move(reader));
+                                reader_actor reader, dependency_actor deps) {
+  return sys.spawn(scheduler, std::move(ctx), std::move(journal), std::move(reader), std::move(deps));
 }
 
 }  // namespace troupe

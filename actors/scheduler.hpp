@@ -13,7 +13,11 @@
 // - every change of a turn (submits, claims, results) goes to the journal in one commit.
 // - cancel: a queued job is cancelled in the next commit; a running one is stopped in its slot first.
 // - drain/hand back: for shutdown (see supervisor).
-// It never blocks on writes; the only storage reads it makes itself are for await/cancel of jobs it does not hold.
+// - dependencies: jobs that wait (dependencies, batch callbacks) are stored BLOCKED. Once durable, they, every
+//   job that ends and every job of a batch are reported to the dependency manager (while any job is BLOCKED);
+//   its decisions (release, cancel) are carried out for the jobs still BLOCKED in the store.
+// It never blocks on writes; the only storage reads it makes itself are for await/cancel of jobs it does not
+// hold and for the jobs the dependency manager releases or cancels.
 
 #include <caf/fwd.hpp>
 
@@ -23,6 +27,6 @@
 namespace troupe {
 
 scheduler_actor spawn_scheduler(caf::actor_system& sys, engine_context_ptr ctx, journal_actor journal,
-                                reader_actor reader);
+                                reader_actor reader, dependency_actor deps);
 
 }  // namespace troupe

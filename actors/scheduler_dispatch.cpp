@@ -8,10 +8,26 @@
 
 namespace troupe {
 
+uint32_t occupy_slot(scheduler_state& st, ready_queue::flow_key key, bool counted) {
+  auto slot = st.free_slots.back();
+  st.free_slots.pop_back();
+  st.slots[slot].busy = true;
+  st.slots[slot].key = key;
+  if (!counted) st.ready.started(key);
+  return slot;
+}
+
 void release_slot(scheduler_self self, uint32_t slot) {
-  auto& s = self->state.slots[slot];
+  auto& st = self->state;
+  auto& s = st.slots[slot];
+  if (!s.busy) return;
   s.busy = false;
-  if (s.alive) self->state.free_slots.push_back(slot);
+  st.ready.finished(s.key);
+  if (s.alive) st.free_slots.push_back(slot);
+}
+
+ready_queue::flow_key flow_key_of(scheduler_state& st, const Job& job) {
+  return st.ready.key_of(job.spec().user(), job.spec().kind());
 }
 
 void schedule_flush(scheduler_self self) {
@@ -25,8 +41,12 @@ void queue_final(scheduler_self self, Job job, const storage::job_position& befo
   auto& st = self->state;
   const auto& record = st.batch.update(job, before);
   st.finishing.insert(job.id());
+  if (lifecycle::is_terminal(job.state()) && st.blocked_jobs > 0)
+    st.after.dep_events.push_back({job.id(), job.state(), job.spec().batch()});
+  if (before.state == Job::BLOCKED) --st.blocked_jobs;
   if (job.state() == Job::READY) {
-    st.after.requeued.push_back({lifecycle::lane_of(job.spec().priority()), {job.ready_seq(), job.id(), record}});
+    st.after.requeued.push_back(
+        {lifecycle::lane_of(job.spec().priority()), flow_key_of(st, job), {job.ready_seq(), job.id(), record}});
   } else {
     after_commit::terminal e{job.id(), std::nullopt};
     if (st.waiters.count(job.id()) > 0) e.record = std::move(job);
@@ -140,15 +160,14 @@ void fail_attempts_in(scheduler_self self, uint32_t slot, const caf::error& reas
   }
 }
 
-void start_attempt_in(scheduler_self self, Job job, uint32_t slot, bool is_new) {
+void start_attempt_in(scheduler_self self, Job job, uint32_t slot, const storage::job_position* before) {
   auto& st = self->state;
-  auto before = storage::job_position::of(job);
   Lease lease;
   lease.set_node(st.ctx->node_name);
   lease.set_slot(slot);
   lifecycle::start_attempt(job, lease, st.ctx->wall->now());
-  if (is_new) st.batch.insert(job);
-  else st.batch.update(job, before);
+  if (before == nullptr) st.batch.insert(job);
+  else st.batch.update(job, *before);
   auto id = job.id();
   auto& run = st.running[id];
   run.slot = slot;
@@ -165,8 +184,9 @@ namespace {
 struct pending_claim {
   job_id id = 0;
   uint32_t slot = 0;
-  int lane = 0;
+  int lane = 0;  // the lane it was queued with
   uint64_t seq = 0;
+  ready_queue::flow_key key;
 };
 
 // Records that were not cached come back from the reader.
@@ -185,7 +205,7 @@ void on_loaded(scheduler_self self, const std::vector<pending_claim>& claims, st
     }
     if (st.draining && !cancel) {  // not now: back to the queue, unchanged
       release_slot(self, slot);
-      st.ready.push(claims[i].lane, claims[i].seq, id);
+      st.ready.push(claims[i].lane, claims[i].seq, id, claims[i].key, st.ctx->wall->now());
       continue;
     }
     if (cancel) {
@@ -196,7 +216,8 @@ void on_loaded(scheduler_self self, const std::vector<pending_claim>& claims, st
       queue_final(self, std::move(job), before);
       continue;
     }
-    start_attempt_in(self, std::move(job), slot, /*is_new=*/false);
+    auto before = storage::job_position::of(job);
+    start_attempt_in(self, std::move(job), slot, &before);
   }
 }
 
@@ -223,7 +244,7 @@ void load_and_claim(scheduler_self self, std::vector<pending_claim> claims) {
               st.loading.erase(c.id);
               st.cancel_after_load.erase(c.id);
               release_slot(self, c.slot);
-              st.ready.push(c.lane, c.seq, c.id);
+              st.ready.push(c.lane, c.seq, c.id, c.key, st.ctx->wall->now());
             }
             check_drained(self);
           });
@@ -231,9 +252,10 @@ void load_and_claim(scheduler_self self, std::vector<pending_claim> claims) {
 
 void on_committed(scheduler_self self, after_commit& done) {
   auto& st = self->state;
+  auto now = st.ctx->wall->now();
   for (auto& s : done.submits) {
     for (size_t i = 0; i < s.entries.size(); ++i)
-      st.ready.push(s.lanes[i], s.entries[i].seq, s.entries[i].id, std::move(s.entries[i].record));
+      st.ready.push(s.lanes[i], s.entries[i].seq, s.entries[i].id, s.keys[i], now, std::move(s.entries[i].record));
     st.counters.submitted += s.ids.size();
     s.promise.deliver(std::move(s.ids));
   }
@@ -274,13 +296,14 @@ void on_committed(scheduler_self self, after_commit& done) {
       queue_final(self, std::move(job), before);
       continue;
     }
-    st.ready.push(q.lane, q.entry.seq, q.entry.id, std::move(q.entry.record));
+    st.ready.push(q.lane, q.entry.seq, q.entry.id, q.key, now, std::move(q.entry.record));
   }
   for (auto& e : done.ended) {
     st.finishing.erase(e.id);
     st.cancel_after_write.erase(e.id);
     notify_waiters(self, e.id, e.record ? &*e.record : nullptr);
   }
+  if (!done.dep_events.empty()) report_to_dependencies(self, std::move(done.dep_events));
 }
 
 }  // namespace
@@ -291,20 +314,19 @@ void dispatch(scheduler_self self) {
   size_t budget = st.ctx->options.maxJobsPerRun;
   size_t claim_cap = st.ctx->options.batchClaimSize;
   std::vector<pending_claim> to_load;
+  auto now = st.ctx->wall->now();
   while (budget > 0 && !st.free_slots.empty()) {
-    int lane = 0;
-    auto next = st.ready.pop(&lane);
+    auto next = st.ready.pop(now);
     if (!next) break;
     --budget;
-    auto slot = st.free_slots.back();
-    st.free_slots.pop_back();
-    st.slots[slot].busy = true;
+    auto slot = occupy_slot(st, next->key, /*counted=*/true);
     Job job;
-    if (!next->record.empty() && job.ParseFromString(next->record)) {
-      start_attempt_in(self, std::move(job), slot, /*is_new=*/false);
+    if (!next->job.record.empty() && job.ParseFromString(next->job.record)) {
+      auto before = storage::job_position::of(job);
+      start_attempt_in(self, std::move(job), slot, &before);
       continue;
     }
-    to_load.push_back({next->id, slot, lane, next->seq});
+    to_load.push_back({next->job.id, slot, next->original_lane, next->job.seq, next->key});
     if (to_load.size() == claim_cap) load_and_claim(self, std::exchange(to_load, {}));
   }
   if (!to_load.empty()) load_and_claim(self, std::move(to_load));

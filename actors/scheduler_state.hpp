@@ -42,6 +42,7 @@ struct slot_entry {
   std::string pool;
   bool alive = true;
   bool busy = false;
+  ready_queue::flow_key key;  // while busy: the user and kind of its job, counted as running by the queue
 };
 
 // One await (or cancel) request: answered when every job it names is terminal.
@@ -65,9 +66,11 @@ struct after_commit {
     std::vector<job_id> ids;
     std::vector<ready_queue::entry> entries;
     std::vector<int> lanes;
+    std::vector<ready_queue::flow_key> keys;
   };
   struct queued {
     int lane = 0;
+    ready_queue::flow_key key;
     ready_queue::entry entry;
   };
   struct terminal {
@@ -78,7 +81,10 @@ struct after_commit {
   std::vector<job_id> started;  // claims: send to their slots
   std::vector<queued> requeued; // retried or handed back: queue again
   std::vector<terminal> ended;  // terminal: answer waiters
-  bool empty() const { return submits.empty() && started.empty() && requeued.empty() && ended.empty(); }
+  std::vector<dependency_event> dep_events;  // for the dependency manager
+  bool empty() const {
+    return submits.empty() && started.empty() && requeued.empty() && ended.empty() && dep_events.empty();
+  }
 };
 
 // Jobs finished per second over the last minute, for status.
@@ -105,12 +111,16 @@ struct scheduler_counters {
 struct scheduler_state {
   static inline const char* name = "troupe.scheduler";
 
-  explicit scheduler_state(caf::local_actor*) : ready(true, 0) {}
+  explicit scheduler_state(caf::local_actor*) {}
 
   engine_context_ptr ctx;
   journal_actor journal;
   reader_actor reader;
+  dependency_actor deps;
   ready_queue ready;
+  // BLOCKED jobs (stored or being stored). While there are any, the dependency manager hears of every job that
+  // ends and every job of a batch that is stored; without any, nothing can wait, so it hears nothing.
+  uint64_t blocked_jobs = 0;
   std::unordered_set<job_id> loading;
   std::unordered_set<job_id> cancel_after_load;
   std::unordered_map<job_id, running_job> running;
@@ -146,15 +156,23 @@ void schedule_flush(scheduler_self self);
 // Sends the accumulated changes to the journal; acts on `after` once they are durable.
 void flush(scheduler_self self);
 // Starts an attempt of a READY job in `slot`: its RUNNING record (attempt counted) goes into the next commit, and
-// the job goes to the slot once that is durable. `is_new`: the job was just accepted and has no record yet.
-void start_attempt_in(scheduler_self self, Job job, uint32_t slot, bool is_new);
+// the job goes to the slot once that is durable. `before`: where the stored job sits (nullptr: the job was just
+// accepted and has no record yet).
+void start_attempt_in(scheduler_self self, Job job, uint32_t slot, const storage::job_position* before);
+// Reports what became durable to the dependency manager and carries out its decisions.
+void report_to_dependencies(scheduler_self self, std::vector<dependency_event> events);
 // Records a job's new state after an attempt (or a cancel before it ran): into the next commit, and then into
 // the ready queue (READY) or to its waiters (terminal).
 void queue_final(scheduler_self self, Job job, const storage::job_position& before);
 // Answers drain requests once nothing runs and every write is durable.
 void check_drained(scheduler_self self);
-// Gives a slot back to the free list (if it is alive).
+// Takes a free slot for a job of `key`. `counted`: the ready queue already counts the job as running (it popped
+// it); otherwise it is counted now. REQUIRES: a free slot.
+uint32_t occupy_slot(scheduler_state& st, ready_queue::flow_key key, bool counted);
+// Gives a slot back to the free list (if it is alive); its job no longer counts as running.
 void release_slot(scheduler_self self, uint32_t slot);
+// The ready queue's key of a job.
+ready_queue::flow_key flow_key_of(scheduler_state& st, const Job& job);
 // The slot died (`reason`): fails the attempt it was running. Its run request is never answered: CAF 0.17 does
 // not break the promises of an actor that dies, so the down message is the only news of it.
 void fail_attempts_in(scheduler_self self, uint32_t slot, const caf::error& reason);

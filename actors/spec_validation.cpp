@@ -46,8 +46,6 @@ caf::error validate_spec(JobSpec& spec, const node_options& options, const kind_
   if (spec.batch().size() > 256) return make_error(ec::invalid_argument, "batch is longer than 256 bytes");
   if (spec.labels_size() > 64) return make_error(ec::invalid_argument, "more than 64 labels");
   // Features of later milestones: refuse them clearly rather than store jobs that would never run as asked.
-  if (spec.dependencies_size() > 0)
-    return make_error(ec::invalid_argument, "dependencies are not supported by this node yet");
   if (spec.has_run_at())
     return make_error(ec::invalid_argument, "run_at (delayed jobs) is not supported by this node yet");
   if (!spec.idempotency_key().empty())

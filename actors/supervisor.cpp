@@ -8,6 +8,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/dependency.hpp"
 #include "actors/journal.hpp"
 #include "actors/pool.hpp"
 #include "actors/reader.hpp"
@@ -31,6 +32,7 @@ struct supervisor_state {
   bool detached = true;
   journal_actor journal;
   scheduler_actor scheduler;
+  dependency_actor deps;
   pool_actor pool;
   reader_actor reader;
   retention_actor retention;
@@ -54,12 +56,14 @@ void spawn_engine(supervisor_self self) {
   auto& st = self->state;
   auto& sys = self->home_system();
   st.journal = spawn_journal(sys, st.ctx, st.detached);
-  st.scheduler = spawn_scheduler(sys, st.ctx, st.journal, st.reader);
+  st.deps = spawn_dependency_manager(sys, st.ctx, st.detached);
+  st.scheduler = spawn_scheduler(sys, st.ctx, st.journal, st.reader, st.deps);
   if (st.ctx->options.maxConcurrentJobs > 0)
     st.pool = spawn_pool(sys, st.ctx, st.scheduler, st.ctx->node_name + "/local", st.ctx->options.maxConcurrentJobs);
   st.retention = spawn_retention(sys, st.ctx, st.journal, st.detached);
   watch(self, st.journal);
   watch(self, st.scheduler);
+  watch(self, st.deps);
   watch(self, st.pool);
   watch(self, st.retention);
 }
@@ -87,6 +91,7 @@ void stop_actors(supervisor_self self) {
   stop_and_await(self, st.gateway, caf::exit_reason::user_shutdown);
   stop_and_await(self, st.pool, caf::exit_reason::user_shutdown);
   stop_and_await(self, st.scheduler, caf::exit_reason::user_shutdown);
+  stop_and_await(self, st.deps, caf::exit_reason::user_shutdown);
   stop_and_await(self, st.retention, caf::exit_reason::user_shutdown);
   stop_and_await(self, st.reader, caf::exit_reason::user_shutdown);
   if (st.awaiting_exit.empty()) {
@@ -130,10 +135,11 @@ void restart_engine(supervisor_self self, const caf::error& reason) {
     return;
   }
   st.restart_times.push_back(now);
-  spdlog::error("engine failure ({}); restarting the scheduler, journal and pool", describe(reason));
+  spdlog::error("engine failure ({}); restarting the scheduler, dependency manager, journal and pool", describe(reason));
   st.current = supervisor_state::phase::restarting;
   stop_and_await(self, st.pool, caf::exit_reason::kill);
   stop_and_await(self, st.scheduler, caf::exit_reason::kill);
+  stop_and_await(self, st.deps, caf::exit_reason::kill);
   stop_and_await(self, st.retention, caf::exit_reason::kill);
   stop_and_await(self, st.journal, caf::exit_reason::kill);
 }
@@ -154,7 +160,7 @@ void finish_restart(supervisor_self self) {
 }
 
 // Forgets the handle of an actor that exited; returns which one it was.
-enum class member { journal, scheduler, pool, reader, retention, gateway, other };
+enum class member { journal, scheduler, deps, pool, reader, retention, gateway, other };
 
 template <class Handle>
 bool forget(Handle& h, const caf::actor_addr& addr) {
@@ -166,6 +172,7 @@ bool forget(Handle& h, const caf::actor_addr& addr) {
 member forget_member(supervisor_state& st, const caf::actor_addr& addr) {
   if (forget(st.journal, addr)) return member::journal;
   if (forget(st.scheduler, addr)) return member::scheduler;
+  if (forget(st.deps, addr)) return member::deps;
   if (forget(st.pool, addr)) return member::pool;
   if (forget(st.reader, addr)) return member::reader;
   if (forget(st.retention, addr)) return member::retention;
@@ -210,6 +217,7 @@ void on_down(supervisor_self self, const caf::down_msg& msg) {
       return;
     case member::journal:
     case member::scheduler:
+    case member::deps:
     case member::pool:
       if (st.current == phase::draining) {  // no restart while stopping: finish the stop
         stop_actors(self);

@@ -114,6 +114,12 @@ caf::expected<job_id> client::submit(JobSpec spec) const {
 
 caf::expected<Job> client::get(job_id id) const { return ask<Job>(get_job_atom::value, id); }
 
+caf::expected<ExecutionPlan> client::plan(job_id id) const { return ask<ExecutionPlan>(plan_atom::value, id); }
+
+caf::expected<BatchSummary> client::batch(const std::string& name) const {
+  return ask<BatchSummary>(batch_atom::value, name);
+}
+
 caf::expected<JobPage> client::list(const JobQuery& query) const {
   return ask<JobPage>(list_atom::value, query);
 }

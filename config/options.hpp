@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace troupe {
 
@@ -56,6 +57,20 @@ struct node_options {
   // Let each pool's concurrency follow throughput, latency and errors (resource manager).
   bool adaptiveThrottling = true;
 
+  // --- fair share (within a priority level) ----------------------------------------------------------------------
+  // Weights of users in the weighted round robin, as NAME=WEIGHT,NAME=WEIGHT (unlisted users: 1).
+  std::string userWeights;
+  // Weights of job kinds inside a user's share, as KIND=WEIGHT,... (unlisted kinds: 1).
+  std::string kindWeights;
+  // Most jobs of one user running at once (0: no limit).
+  uint32_t maxRunningPerUser = 0;
+  // Per-user overrides of maxRunningPerUser, as NAME=N,...
+  std::string userRunningLimits;
+  // Most jobs of one kind running at once, as KIND=N,... (unlisted kinds: no limit).
+  std::string kindRunningLimits;
+  // A READY job that waited this long moves up one priority level, again after each further wait (0: never).
+  uint64_t priorityAgingMs = 60000;
+
   // --- resource limits (seed: "Resource Limits") -------------------------------------------------------------
   // Memory budget of the node process, in MiB (resource manager admission).
   uint32_t maxMemoryMB = 512;
@@ -85,6 +100,11 @@ struct node_options {
   uint32_t memoryThreshold = 80;    // percent of maxMemoryMB above which the node stops claiming
   uint32_t errorRateThreshold = 15; // percent of failed attempts above which scaling up is held
 };
+
+// NAME=N,NAME=N as in userWeights: the map, or nullopt and a message in `error` naming what is wrong. Names are
+// non-empty and unique; N is an integer in [1, 1000000]. Empty text is an empty map.
+std::optional<std::unordered_map<std::string, uint32_t>> parse_name_values(std::string_view text,
+                                                                          std::string* error = nullptr);
 
 // The name of `policy` as written in the config file and on the command line: "sync" or "group".
 const char* to_string(durability_policy policy);

@@ -23,9 +23,10 @@ constexpr durability_policy durability_policies[] = {durability_policy::sync,
 // The help groups, one per section of node_options, in the order of the reference config file.
 constexpr const char* node_group = "node";
 constexpr const char* parallel_group = "parallel processing";
+constexpr const char* fair_share_group = "fair share";
 constexpr const char* limits_group = "resource limits";
 constexpr const char* scaling_group = "scaling";
-constexpr const char* sections[] = {node_group, parallel_group, limits_group, scaling_group};
+constexpr const char* sections[] = {node_group, parallel_group, fair_share_group, limits_group, scaling_group};
 
 constexpr uint64_t ms_per_day = uint64_t{24} * 3600 * 1000;
 
@@ -80,6 +81,15 @@ CLI::Validator host_port() {
             return std::string{};
           },
           "HOST:PORT"};
+}
+
+// NAME=N,NAME=N (parse_name_values).
+CLI::Validator name_values() {
+  return {[](std::string& text) {
+            std::string error;
+            return parse_name_values(text, &error) ? std::string{} : "'" + text + "': " + error;
+          },
+          "NAME=N,..."};
 }
 
 // A finite number > 0 (CLI::PositiveNumber lets nan and inf through).
@@ -195,6 +205,32 @@ const char* to_string(durability_policy policy) {
   return "unknown";
 }
 
+std::optional<std::unordered_map<std::string, uint32_t>> parse_name_values(std::string_view text,
+                                                                          std::string* error) {
+  std::unordered_map<std::string, uint32_t> out;
+  auto fail = [&](std::string message) {
+    if (error != nullptr) *error = std::move(message);
+    return std::nullopt;
+  };
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    auto eq = item.find('=');
+    if (eq == std::string_view::npos || eq == 0) return fail("'" + std::string{item} + "' is not NAME=N");
+    std::string name{item.substr(0, eq)};
+    auto number = item.substr(eq + 1);
+    uint32_t value = 0;
+    bool digits = !number.empty() && number.size() <= 7 &&
+                  std::all_of(number.begin(), number.end(), [](unsigned char c) { return std::isdigit(c); });
+    if (digits) value = static_cast<uint32_t>(std::stoul(std::string{number}));
+    if (!digits || value < 1 || value > 1'000'000)
+      return fail("'" + std::string{number} + "' (for " + name + ") is not an integer in [1, 1000000]");
+    if (!out.emplace(name, value).second) return fail("'" + name + "' is given twice");
+  }
+  return out;
+}
+
 std::optional<durability_policy> parse_durability(std::string_view text) {
   for (auto policy : durability_policies)
     if (text == to_string(policy)) return policy;
@@ -251,6 +287,26 @@ void add_node_options(CLI::App& app, node_options& opts) {
   add(app, g, "metricsEnabled", opts.metricsEnabled, "Collect metrics (metrics actor)");
   add(app, g, "adaptiveThrottling", opts.adaptiveThrottling,
       "Let each pool's concurrency follow throughput, latency and errors (resource manager)");
+
+  g = fair_share_group;
+  add(app, g, "userWeights", opts.userWeights,
+      "Weights of users in the fair share of a priority level, as NAME=WEIGHT,... (unlisted users: 1)")
+      ->check(name_values());
+  add(app, g, "kindWeights", opts.kindWeights,
+      "Weights of job kinds inside a user's share, as KIND=WEIGHT,... (unlisted kinds: 1)")
+      ->check(name_values());
+  add(app, g, "maxRunningPerUser", opts.maxRunningPerUser,
+      "Most jobs of one user running at once (0: no limit)")
+      ->check(range(0u, 1'000'000u));
+  add(app, g, "userRunningLimits", opts.userRunningLimits,
+      "Per-user overrides of maxRunningPerUser, as NAME=N,...")
+      ->check(name_values());
+  add(app, g, "kindRunningLimits", opts.kindRunningLimits,
+      "Most jobs of one kind running at once, as KIND=N,... (unlisted kinds: no limit)")
+      ->check(name_values());
+  add(app, g, "priorityAgingMs", opts.priorityAgingMs,
+      "A READY job that waited this long moves up one priority level, and again after each further wait (0: never)")
+      ->check(range<uint64_t>(0, 365 * ms_per_day));
 
   g = limits_group;
   add(app, g, "maxMemoryMB", opts.maxMemoryMB,

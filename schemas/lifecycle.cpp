@@ -66,6 +66,17 @@ void accept(Job& job, uint64_t id, micros now, uint64_t ready_seq) {
   enter_ready(job, now, ready_seq, {});
 }
 
+void accept_blocked(Job& job, uint64_t id, micros now) {
+  job.set_id(id);
+  set_timestamp(job.mutable_created_at(), now);
+  enter(job, Job::BLOCKED, now);
+}
+
+void release(Job& job, micros now, uint64_t ready_seq, std::string_view reason) {
+  assert(job.state() == Job::BLOCKED);
+  enter_ready(job, now, ready_seq, reason);
+}
+
 void start_attempt(Job& job, const Lease& lease, micros now) {
   assert(job.state() == Job::READY);
   job.set_attempts(job.attempts() + 1);

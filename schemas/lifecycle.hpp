@@ -3,7 +3,8 @@
 // scheduler at runtime, the journal when it claims, storage recovery at open). They are pure: the caller passes
 // the time and, for READY, the job's new FIFO position; nothing here reads a clock or touches storage.
 //
-//   PENDING -> READY | SCHEDULED | BLOCKED           (accept)
+//   PENDING -> READY | SCHEDULED | BLOCKED           (accept; accept_blocked)
+//   BLOCKED -> READY                                  (release: its dependencies succeeded)
 //   READY -> RUNNING                                  (start_attempt: attempts + 1, lease set)
 //   RUNNING -> SUCCEEDED | FAILED | DEAD | CANCELLED  (finish_attempt)
 //   RUNNING -> READY                                  (finish_attempt with attempts left; requeue_interrupted;
@@ -37,6 +38,12 @@ void enter(Job& job, Job::State state, micros now, std::string_view reason = {})
 
 // A new job: id, creation time, resolved defaults; enters READY (position `ready_seq`).
 void accept(Job& job, uint64_t id, micros now, uint64_t ready_seq);
+
+// A new job that waits for dependencies or a batch: id, creation time, resolved defaults; enters BLOCKED.
+void accept_blocked(Job& job, uint64_t id, micros now);
+
+// BLOCKED -> READY (position `ready_seq`): what the job waited for is done.
+void release(Job& job, micros now, uint64_t ready_seq, std::string_view reason);
 
 // READY -> RUNNING: counts the attempt before it runs, so recovery after a crash sees it.
 void start_attempt(Job& job, const Lease& lease, micros now);

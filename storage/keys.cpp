@@ -29,7 +29,6 @@ std::string queue(int lane, uint64_t seq) {
   return k;
 }
 
-
 namespace {
 std::string timed(int64_t t, uint64_t id) {
   std::string k;
@@ -38,6 +37,62 @@ std::string timed(int64_t t, uint64_t id) {
   return k;
 }
 }  // namespace
+
+std::string edge(uint64_t parent, uint64_t child) {
+  std::string k;
+  put_u64(k, parent);
+  put_u64(k, child);
+  return k;
+}
+
+std::string batch_prefix(std::string_view batch) {
+  std::string k{batch};
+  k.push_back('\0');
+  return k;
+}
+
+std::string batch_callback_prefix(std::string_view batch) {
+  std::string k{batch};
+  k.push_back('\1');
+  return k;
+}
+
+std::string batch_member(std::string_view batch, uint64_t id) {
+  auto k = batch_prefix(batch);
+  put_u64(k, id);
+  return k;
+}
+
+std::string batch_callback(std::string_view batch, uint64_t id) {
+  auto k = batch_callback_prefix(batch);
+  put_u64(k, id);
+  return k;
+}
+
+std::string queue_value(uint64_t id, std::string_view user, std::string_view kind) {
+  std::string v;
+  v.reserve(9 + user.size() + kind.size());
+  put_u64(v, id);
+  v.append(user);
+  v.push_back('\0');
+  v.append(kind);
+  return v;
+}
+
+bool parse_queue_value(std::string_view value, queue_entry_value* out) {
+  if (value.size() == 8) {  // written before fair share: no user or kind
+    *out = {get_u64(value), {}, {}};
+    return true;
+  }
+  if (value.size() < 9) return false;
+  auto rest = value.substr(8);
+  auto nul = rest.find('\0');
+  if (nul == std::string_view::npos) return false;
+  out->id = get_u64(value);
+  out->user = rest.substr(0, nul);
+  out->kind = rest.substr(nul + 1);
+  return true;
+}
 
 std::string scheduled(int64_t run_at_us, uint64_t id) { return timed(run_at_us, id); }
 std::string history(int64_t finished_at_us, uint64_t id) { return timed(finished_at_us, id); }

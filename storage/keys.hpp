@@ -9,6 +9,13 @@
 //   scheduled      run_at_us (8) . id (8)               empty           SCHEDULED jobs by due time
 //   history        finished_at_us (8) . id (8)          empty           terminal jobs by finish time (retention)
 //   meta           name (ASCII)                         per name        "next_id": next job id (8)
+//   blocked        id (8)                               empty           BLOCKED jobs (dependencies, batch callbacks)
+//   deps           parent id (8) . child id (8)         empty           dependency edges, until the child is deleted
+//   batches        batch name . 0x00 . id (8)           empty           batch members, until the job is deleted
+//                  batch name . 0x01 . id (8)           empty           the batch's callback jobs, likewise
+//
+// A queue entry's value also carries the job's fair-share keys, so the ready queue is rebuilt without reading
+// records: id (8) . user . 0x00 . kind.
 
 #include <cstdint>
 #include <string>
@@ -23,6 +30,13 @@ std::string job(uint64_t id);
 std::string queue(int lane, uint64_t seq);
 std::string scheduled(int64_t run_at_us, uint64_t id);
 std::string history(int64_t finished_at_us, uint64_t id);
+std::string edge(uint64_t parent, uint64_t child);
+std::string batch_member(std::string_view batch, uint64_t id);
+std::string batch_callback(std::string_view batch, uint64_t id);
+// The first key of a batch's members or callbacks (every such key starts with it).
+std::string batch_prefix(std::string_view batch);
+std::string batch_callback_prefix(std::string_view batch);
+std::string queue_value(uint64_t id, std::string_view user, std::string_view kind);
 
 inline constexpr std::string_view meta_next_id = "next_id";
 
@@ -32,5 +46,15 @@ inline int lane_of_queue_key(std::string_view key) { return static_cast<uint8_t>
 inline uint64_t seq_of_queue_key(std::string_view key) { return get_u64(key, 1); }
 inline int64_t time_of_timed_key(std::string_view key) { return static_cast<int64_t>(get_u64(key)); }
 inline uint64_t id_of_timed_key(std::string_view key) { return get_u64(key, 8); }
+inline uint64_t child_of_edge_key(std::string_view key) { return get_u64(key, 8); }
+inline uint64_t id_of_batch_member_key(std::string_view key) { return get_u64(key, key.size() - 8); }
+
+// A queue entry's value, decoded. Returns false if it is malformed.
+struct queue_entry_value {
+  uint64_t id = 0;
+  std::string_view user;
+  std::string_view kind;
+};
+bool parse_queue_value(std::string_view value, queue_entry_value* out);
 
 }  // namespace troupe::storage::keys

@@ -19,6 +19,9 @@ const char* cf_name(cf family) {
     case cf::scheduled: return "scheduled";
     case cf::history: return "history";
     case cf::meta: return "meta";
+    case cf::blocked: return "blocked";
+    case cf::deps: return "deps";
+    case cf::batches: return "batches";
     case cf::count_: break;
   }
   return "?";
@@ -192,14 +195,60 @@ status job_store::list(const JobQuery& query, JobPage* out) const {
   return from_rocksdb(it->status());
 }
 
-status job_store::scan_queue(const std::function<void(int, uint64_t, uint64_t)>& fn) const {
+status job_store::scan_queue(const std::function<void(const queued_entry&)>& fn) const {
   std::unique_ptr<rocksdb::Iterator> it{impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->handle(cf::queue))};
+  keys::queue_entry_value value;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto key = it->key().ToStringView();
-    if (key.size() != 9 || it->value().size() != 8) return status::corruption("queue index: malformed entry");
-    fn(keys::lane_of_queue_key(key), keys::seq_of_queue_key(key), keys::get_u64(it->value().ToStringView()));
+    if (key.size() != 9 || !keys::parse_queue_value(it->value().ToStringView(), &value))
+      return status::corruption("queue index: malformed entry");
+    fn(queued_entry{keys::lane_of_queue_key(key), keys::seq_of_queue_key(key), value.id, value.user, value.kind});
   }
   return from_rocksdb(it->status());
+}
+
+namespace {
+
+// Calls `fn` with every key of `family` that starts with `prefix`, while it returns true.
+status scan_prefix(const job_store::impl& s, cf family, std::string_view prefix,
+                   const std::function<bool(std::string_view key)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it{s.db->NewIterator(rocksdb::ReadOptions{}, s.handle(family))};
+  for (it->Seek(rocksdb::Slice{prefix.data(), prefix.size()}); it->Valid(); it->Next()) {
+    auto key = it->key().ToStringView();
+    if (key.substr(0, prefix.size()) != prefix) break;
+    if (!fn(key)) break;
+  }
+  return from_rocksdb(it->status());
+}
+
+}  // namespace
+
+status job_store::scan_blocked(const std::function<void(uint64_t)>& fn) const {
+  return scan_prefix(*impl_, cf::blocked, {}, [&](std::string_view key) {
+    if (key.size() == 8) fn(keys::job_id_of_job_key(key));
+    return true;
+  });
+}
+
+status job_store::children(uint64_t parent, const std::function<bool(uint64_t)>& fn) const {
+  return scan_prefix(*impl_, cf::deps, keys::job(parent), [&](std::string_view key) {
+    return key.size() != 16 || fn(keys::child_of_edge_key(key));
+  });
+}
+
+status job_store::batch_callbacks(std::string_view batch, const std::function<void(uint64_t)>& fn) const {
+  auto prefix = keys::batch_callback_prefix(batch);
+  return scan_prefix(*impl_, cf::batches, prefix, [&](std::string_view key) {
+    if (key.size() == prefix.size() + 8) fn(keys::id_of_batch_member_key(key));
+    return true;
+  });
+}
+
+status job_store::batch_members(std::string_view batch, const std::function<bool(uint64_t)>& fn) const {
+  auto prefix = keys::batch_prefix(batch);
+  return scan_prefix(*impl_, cf::batches, prefix, [&](std::string_view key) {
+    return key.size() != prefix.size() + 8 || fn(keys::id_of_batch_member_key(key));
+  });
 }
 
 status job_store::scan_running(const std::function<void(Job&)>& fn) const {
@@ -216,8 +265,8 @@ status job_store::scan_running(const std::function<void(Job&)>& fn) const {
     return status::ok();
   };
   status failure;
-  auto s = scan_queue([&](int, uint64_t, uint64_t id) {
-    ids.push_back(id);
+  auto s = scan_queue([&](const queued_entry& e) {
+    ids.push_back(e.id);
     if (ids.size() == chunk && failure.is_ok()) failure = visit();
   });
   if (!s) return s;

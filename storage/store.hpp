@@ -35,8 +35,24 @@ class job_store {
   status multi_get(const std::vector<uint64_t>& ids, std::vector<Job>* out, std::vector<bool>* found) const;
   // Jobs in id order after query.after_id() matching the query's filters, at most query.limit() (0: 100).
   status list(const JobQuery& query, JobPage* out) const;
+  // A queue index entry: the job's lane, FIFO position, id and fair-share keys (valid during the callback).
+  struct queued_entry {
+    int lane = 0;
+    uint64_t seq = 0;
+    uint64_t id = 0;
+    std::string_view user;
+    std::string_view kind;
+  };
   // Every queued (READY or RUNNING) job's index entry, in lane then FIFO order.
-  status scan_queue(const std::function<void(int lane, uint64_t seq, uint64_t id)>& fn) const;
+  status scan_queue(const std::function<void(const queued_entry&)>& fn) const;
+  // Every BLOCKED job's id, in id order.
+  status scan_blocked(const std::function<void(uint64_t id)>& fn) const;
+  // The jobs that depend on `parent` (dependency edges), in id order, while `fn` returns true.
+  status children(uint64_t parent, const std::function<bool(uint64_t child)>& fn) const;
+  // The ids of a batch's jobs, in id order, while `fn` returns true.
+  status batch_members(std::string_view batch, const std::function<bool(uint64_t id)>& fn) const;
+  // The ids of the callback jobs of a batch, in id order.
+  status batch_callbacks(std::string_view batch, const std::function<void(uint64_t id)>& fn) const;
   // Every RUNNING job's record.
   status scan_running(const std::function<void(Job&)>& fn) const;
   // Up to `limit` finished jobs to delete: the oldest beyond the newest `keep`, and any finished before `cutoff`.

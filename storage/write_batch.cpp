@@ -32,6 +32,7 @@ index_entry index_of(const job_position& pos) {
     case Job::READY:
     case Job::RUNNING: return {cf::queue, keys::queue(pos.lane, pos.ready_seq), true};
     case Job::SCHEDULED: return {cf::scheduled, keys::scheduled(pos.run_at, pos.id), true};
+    case Job::BLOCKED: return {cf::blocked, keys::job(pos.id), true};
     case Job::SUCCEEDED:
     case Job::FAILED:
     case Job::DEAD:
@@ -56,9 +57,10 @@ size_t write_batch::add_record(const Job& job) {
   return ops_.size() - 1;
 }
 
-void write_batch::add_index(bool erase, std::string key, uint8_t family, uint64_t id) {
+void write_batch::add_index(bool erase, std::string key, uint8_t family, const Job& job) {
   std::string value;
-  if (!erase && family == family_id(cf::queue)) keys::put_u64(value, id);
+  if (!erase && family == family_id(cf::queue))
+    value = keys::queue_value(job.id(), job.spec().user(), job.spec().kind());
   add(family, erase, std::move(key), std::move(value));
   if (family == family_id(cf::history)) {
     history_delta_ += erase ? -1 : 1;
@@ -69,7 +71,13 @@ void write_batch::add_index(bool erase, std::string key, uint8_t family, uint64_
 const std::string& write_batch::insert(const Job& job) {
   auto stored = add_record(job);
   auto entry = index_of(job_position::of(job));
-  if (entry.exists) add_index(false, std::move(entry.key), family_id(entry.family), job.id());
+  if (entry.exists) add_index(false, std::move(entry.key), family_id(entry.family), job);
+  // Relations live as long as the job: edges to its parents and its batch membership (erase_finished).
+  for (auto parent : job.spec().dependencies()) add(family_id(cf::deps), false, keys::edge(parent, job.id()));
+  if (!job.spec().batch().empty())
+    add(family_id(cf::batches), false, keys::batch_member(job.spec().batch(), job.id()));
+  if (!job.spec().batch_callback().empty())
+    add(family_id(cf::batches), false, keys::batch_callback(job.spec().batch_callback(), job.id()));
   return ops_[stored].value;
 }
 
@@ -80,15 +88,22 @@ const std::string& write_batch::update(const Job& job, const job_position& befor
   bool same = old_entry.exists && new_entry.exists && old_entry.family == new_entry.family &&
               old_entry.key == new_entry.key;
   if (!same) {
-    if (old_entry.exists) add_index(true, std::move(old_entry.key), family_id(old_entry.family), job.id());
-    if (new_entry.exists) add_index(false, std::move(new_entry.key), family_id(new_entry.family), job.id());
+    if (old_entry.exists) add_index(true, std::move(old_entry.key), family_id(old_entry.family), job);
+    if (new_entry.exists) add_index(false, std::move(new_entry.key), family_id(new_entry.family), job);
   }
   return ops_[stored].value;
 }
 
-void write_batch::erase_finished(const history_entry& entry) {
+void write_batch::erase_finished(const history_entry& entry, const Job* record) {
   auto key = keys::history(entry.finished_at, entry.id);
   if (key > history_floor_) history_floor_ = key;
+  if (record != nullptr) {
+    for (auto parent : record->spec().dependencies()) add(family_id(cf::deps), true, keys::edge(parent, entry.id));
+    if (!record->spec().batch().empty())
+      add(family_id(cf::batches), true, keys::batch_member(record->spec().batch(), entry.id));
+    if (!record->spec().batch_callback().empty())
+      add(family_id(cf::batches), true, keys::batch_callback(record->spec().batch_callback(), entry.id));
+  }
   add(family_id(cf::jobs), true, keys::job(entry.id));
   add(family_id(cf::history), true, std::move(key));
   --history_delta_;

@@ -41,13 +41,15 @@ struct batch_op {
 
 class write_batch {
  public:
-  // A new job: its record and the index entry of its state. Returns the serialized record.
+  // A new job: its record, the index entry of its state, its dependency edges and its batch membership.
+  // Returns the serialized record.
   const std::string& insert(const Job& job);
   // A changed job: its record; its index entry moves from `before` to where job.state() puts it. Returns the
   // serialized record.
   const std::string& update(const Job& job, const job_position& before);
-  // Deletes a finished job: its record and its history entry.
-  void erase_finished(const history_entry& entry);
+  // Deletes a finished job: its record, its history entry and, given its `record`, its dependency edges and
+  // batch membership.
+  void erase_finished(const history_entry& entry, const Job* record);
   // Persists the id counter: ids below `next` are taken.
   void set_next_id(uint64_t next);
   // Moves every operation of `other` after this batch's own.
@@ -62,7 +64,7 @@ class write_batch {
   void add(uint8_t family, bool erase, std::string key, std::string value = {});
   size_t add_record(const Job& job);
   // Puts or deletes an index entry (a queue entry's value is the job id), keeping the history counters.
-  void add_index(bool erase, std::string key, uint8_t family, uint64_t id);
+  void add_index(bool erase, std::string key, uint8_t family, const Job& job);
 
   std::vector<batch_op> ops_;
   int64_t history_delta_ = 0;   // history entries added minus removed

@@ -53,6 +53,7 @@ using command_fn = std::function<int()>;
 void add_serve_commands(CLI::App& app, std::optional<command_fn>& run);
 void add_submit_command(CLI::App& app, std::optional<command_fn>& run);
 void add_jobs_command(CLI::App& app, std::optional<command_fn>& run);
+void add_batches_command(CLI::App& app, std::optional<command_fn>& run);
 void add_wait_command(CLI::App& app, std::optional<command_fn>& run);
 void add_status_command(CLI::App& app, std::optional<command_fn>& run);
 void add_config_command(CLI::App& app, std::optional<command_fn>& run);

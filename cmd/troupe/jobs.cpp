@@ -1,4 +1,4 @@
-// `troupe jobs list|show|cancel`.
+// `troupe jobs list|show|plan|cancel`.
 
 #include <fmt/format.h>
 
@@ -67,10 +67,30 @@ int list_jobs(const list_options& o, const client& c) {
   return exit_ok;
 }
 
+int show_plan(const ExecutionPlan& plan, bool json) {
+  if (json) {
+    std::cout << to_json(plan, /*pretty=*/true) << "\n";
+    return exit_ok;
+  }
+  std::string path;
+  for (auto id : plan.critical_path()) path += (path.empty() ? "" : " -> ") + std::to_string(id);
+  std::cout << fmt::format("job {}: {} jobs in its plan; critical path {} jobs: {}{}\n", plan.job(), plan.steps_size(),
+                           plan.critical_path_length(), path, plan.truncated() ? " (plan truncated)" : "");
+  std::cout << fmt::format("{:>5}  {:>10}  {:<16}  {:<12}  {:<9}  {}\n", "LEVEL", "ID", "REF", "KIND", "STATE", "AFTER");
+  for (const auto& step : plan.steps()) {
+    std::string after;
+    for (auto id : step.dependencies()) after += (after.empty() ? "" : ",") + std::to_string(id);
+    std::cout << fmt::format("{:>5}  {:>10}{} {:<16}  {:<12}  {:<9}  {}\n", step.level(), step.id(),
+                             step.id() == plan.job() ? "*" : " ", step.ref(), step.kind(),
+                             step.deleted() ? "deleted" : Job::State_Name(step.state()), after.empty() ? "-" : after);
+  }
+  return exit_ok;
+}
+
 }  // namespace
 
 void add_jobs_command(CLI::App& app, std::optional<command_fn>& run) {
-  auto* jobs = app.add_subcommand("jobs", "List, show and cancel jobs.");
+  auto* jobs = app.add_subcommand("jobs", "List, show, plan and cancel jobs.");
   jobs->require_subcommand(1);
 
   auto lo = std::make_shared<list_options>();
@@ -97,6 +117,24 @@ void add_jobs_command(CLI::App& app, std::optional<command_fn>& run) {
         if (!job) return fail("jobs show", job.error());
         std::cout << to_json(*job, /*pretty=*/true) << "\n";
         return int{exit_ok};
+      });
+    };
+  });
+
+  auto plan_client = std::make_shared<client_options>();
+  auto plan_id = std::make_shared<uint64_t>(0);
+  auto plan_json = std::make_shared<bool>(false);
+  auto* plan = jobs->add_subcommand("plan", "Show a job's execution plan: its ancestors and descendants with their "
+                                            "states in a topological order, and the critical path.");
+  plan_client->add_to(*plan);
+  plan->add_option("ID", *plan_id, "The job's id")->required();
+  plan->add_flag("--json", *plan_json, "Print the plan as JSON");
+  plan->callback([&run, plan_client, plan_id, plan_json] {
+    run = [plan_client, plan_id, plan_json] {
+      return with_client("jobs plan", *plan_client, [&](const client& c) {
+        auto p = c.plan(*plan_id);
+        if (!p) return fail("jobs plan", p.error());
+        return show_plan(*p, *plan_json);
       });
     };
   });

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   add_serve_commands(app, run);
   add_submit_command(app, run);
   add_jobs_command(app, run);
+  add_batches_command(app, run);
   add_wait_command(app, run);
   add_status_command(app, run);
   add_config_command(app, run);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 
@@ -22,6 +23,9 @@ struct submit_options {
   uint32_t max_attempts = 0;
   std::string user;
   std::string batch;
+  std::string batch_callback;
+  std::vector<uint64_t> after;
+  std::string on_parent_failure = "cancel";
   std::vector<std::string> labels;
   std::string file;
   size_t batch_size = 1000;
@@ -48,6 +52,9 @@ caf::expected<JobSpec> spec_from_flags(const submit_options& o) {
   spec.set_max_attempts(o.max_attempts);
   spec.set_user(o.user);
   spec.set_batch(o.batch);
+  spec.set_batch_callback(o.batch_callback);
+  for (auto id : o.after) spec.add_dependencies(id);
+  spec.set_on_parent_failure(o.on_parent_failure == "run" ? JobSpec::RUN : JobSpec::CANCEL);
   for (const auto& label : o.labels) {
     auto eq = label.find('=');
     if (eq == std::string::npos || eq == 0) return make_error(ec::invalid_argument, "--label: '" + label + "' is not KEY=VALUE");
@@ -83,9 +90,29 @@ void draw_progress(size_t done, size_t total) {
             << " jobs" << std::flush;
 }
 
+// Whether jobs of the file refer to each other or wait for something: then the file is one workflow, submitted
+// in one request, all or nothing.
+bool is_workflow(const std::vector<JobSpec>& specs) {
+  return std::any_of(specs.begin(), specs.end(), [](const JobSpec& s) {
+    return !s.ref().empty() || s.after_size() > 0 || s.dependencies_size() > 0 || !s.batch_callback().empty();
+  });
+}
+
+// One request; prints "REF ID" for jobs with a ref, the id alone for the others.
+int submit_workflow(std::vector<JobSpec> specs, const client& c) {
+  std::vector<std::string> refs;
+  for (const auto& s : specs) refs.push_back(s.ref());
+  auto ids = c.submit(std::move(specs));
+  if (!ids) return fail("submit", ids.error());
+  for (size_t i = 0; i < ids->size(); ++i)
+    std::cout << (refs[i].empty() ? "" : refs[i] + " ") << (*ids)[i] << "\n";
+  return exit_ok;
+}
+
 int submit_file(const submit_options& o, const client& c) {
   auto specs = specs_from_file(o.file);
   if (!specs) return fail_usage("submit", describe(specs.error()));
+  if (is_workflow(*specs)) return submit_workflow(std::move(*specs), c);
   bool progress = isatty(STDERR_FILENO) != 0;
   size_t total = specs->size();
   for (size_t first = 0; first < total; first += o.batch_size) {
@@ -120,9 +147,19 @@ void add_submit_command(CLI::App& app, std::optional<command_fn>& run) {
   cmd->add_option("--max-attempts", o->max_attempts, "Attempts before the job is DEAD (0: the node's default)");
   cmd->add_option("--user", o->user, "The user the job belongs to");
   cmd->add_option("--batch", o->batch, "A batch id grouping jobs");
+  cmd->add_option("--after", o->after, "Ids of jobs that must succeed first (ID,ID or repeated)")->delimiter(',');
+  cmd->add_option("--on-parent-failure", o->on_parent_failure,
+                  "When a job it waits for fails or is cancelled: cancel (this job and those after it) or run anyway")
+      ->check(CLI::IsMember({"cancel", "run"}))
+      ->capture_default_str();
+  cmd->add_option("--batch-callback", o->batch_callback,
+                  "Make this job the callback of a batch: it runs once, when every job of the batch is terminal");
   cmd->add_option("--label", o->labels, "KEY=VALUE, repeatable");
-  auto* file = cmd->add_option("--file", o->file,
-                               "A JSONL file, one JobSpec per line: {\"kind\": \"sleep\", \"payload\": {\"ms\": 5}}");
+  auto* file = cmd->add_option(
+      "--file", o->file,
+      "A JSONL file, one JobSpec per line: {\"kind\": \"sleep\", \"payload\": {\"ms\": 5}}. A workflow (lines with "
+      "\"ref\" and \"after\": [\"ref\", ...], dependencies or a batchCallback) goes in one request, all or nothing, "
+      "and prints REF ID per line");
   cmd->add_option("--batch-size", o->batch_size, "Jobs per request with --file")
       ->check(CLI::Range(size_t{1}, size_t{100000}))
       ->capture_default_str();

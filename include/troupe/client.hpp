@@ -50,6 +50,8 @@ class client {
   // Waits until every job is terminal; their records, in order.
   caf::expected<std::vector<Job>> wait(std::vector<job_id> ids, std::chrono::milliseconds timeout) const;
   caf::expected<NodeStatus> status() const;
+  caf::expected<ExecutionPlan> plan(job_id id) const;
+  caf::expected<BatchSummary> batch(const std::string& name) const;
 
   const gateway_actor& gateway() const { return gateway_; }
 

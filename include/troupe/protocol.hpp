@@ -33,6 +33,8 @@ using list_atom = caf::atom_constant<caf::atom("list")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using await_atom = caf::atom_constant<caf::atom("await")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
+using plan_atom = caf::atom_constant<caf::atom("plan")>;
+using batch_atom = caf::atom_constant<caf::atom("batch")>;
 
 // The node's public interface, published on its listen address.
 using gateway_actor = caf::typed_actor<
@@ -47,7 +49,11 @@ using gateway_actor = caf::typed_actor<
     // Replies when every job is terminal, with their records (same order).
     caf::replies_to<await_atom, std::vector<job_id>>::with<std::vector<Job>>,
     // The node's live status.
-    caf::replies_to<status_atom>::with<NodeStatus>>;
+    caf::replies_to<status_atom>::with<NodeStatus>,
+    // A job's execution plan: its ancestors and descendants, a topological order, the critical path.
+    caf::replies_to<plan_atom, job_id>::with<ExecutionPlan>,
+    // A batch's progress.
+    caf::replies_to<batch_atom, std::string>::with<BatchSummary>>;
 
 // CAF inspection for every generated Protobuf message: its binary serialization as one string field.
 template <class Inspector, class T>
@@ -86,4 +92,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::JobSpec>))
   CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::Job>))
   CAF_ADD_TYPE_ID(troupe, (std::vector<uint64_t>))
+  CAF_ADD_TYPE_ID(troupe, (troupe::ExecutionPlan))
+  CAF_ADD_TYPE_ID(troupe, (troupe::BatchSummary))
 CAF_END_TYPE_ID_BLOCK(troupe)

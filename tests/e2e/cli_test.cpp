@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -405,4 +406,56 @@ BOOST_FIXTURE_TEST_CASE(a_second_node_on_the_same_data_directory_exits_naming_th
   // The first node is unharmed.
   BOOST_TEST(node.running());
   BOOST_TEST(node.run({"submit", "--kind", "noop"}).exit_code == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_workflow_file_prints_ids_by_ref_and_plan_and_batches_show_its_progress, node_fixture) {
+  auto file = dir.sub("etl.jsonl");
+  {
+    std::ofstream out{file};
+    out << R"({"kind":"sleep","payload":{"ms":300},"ref":"extract","batch":"etl"})" << "\n"
+        << R"({"kind":"noop","ref":"transform","after":["extract"],"batch":"etl"})" << "\n"
+        << R"({"kind":"noop","ref":"load","after":["transform"],"batch":"etl"})" << "\n"
+        << R"({"kind":"noop","ref":"report","batchCallback":"etl"})" << "\n";
+  }
+  auto r = node.run({"submit", "--file", file});
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.describe());
+  std::map<std::string, uint64_t> id_of;
+  std::istringstream lines{r.out};
+  std::string ref;
+  uint64_t id = 0;
+  while (lines >> ref >> id) id_of[ref] = id;
+  BOOST_REQUIRE_EQUAL(id_of.size(), 4u);
+
+  auto plan = node.run({"jobs", "plan", std::to_string(id_of["transform"])});
+  BOOST_REQUIRE_MESSAGE(plan.exit_code == 0, plan.describe());
+  for (const auto* name : {"extract", "transform", "load", "critical path 3 jobs"})
+    BOOST_TEST(contains(plan.out, name), "plan shows " << name << ":\n" << plan.out);
+  BOOST_TEST(plan.out.find("extract") < plan.out.find("load"), "parents come first:\n" << plan.out);
+
+  // --after on the command line: a job after `load`.
+  auto last = submit_one(node, {"--kind", "noop", "--after", std::to_string(id_of["load"])});
+  auto waited = node.run({"wait", std::to_string(last), std::to_string(id_of["report"]), "--timeout", "30s"});
+  BOOST_TEST(waited.exit_code == 0, waited.describe());
+
+  auto batch = node.run({"batches", "show", "etl"});
+  BOOST_REQUIRE_MESSAGE(batch.exit_code == 0, batch.describe());
+  BOOST_TEST(contains(batch.out, "batch etl: SUCCEEDED"), batch.out);
+  BOOST_TEST(contains(batch.out, "total 3  succeeded 3"), batch.out);
+  BOOST_TEST(contains(batch.out, "callback job " + std::to_string(id_of["report"]) + ": SUCCEEDED"), batch.out);
+  auto json = node.run({"batches", "show", "etl", "--json"});
+  BOOST_TEST(contains(json.out, "\"succeeded\": \"3\""), json.out);
+
+  check_refused(node, {"batches", "show", "nothing-here"}, exit_refused, {"'nothing-here'", "no jobs"});
+  check_refused(node, {"jobs", "plan", "987654"}, exit_refused, {"987654"});
+}
+
+BOOST_FIXTURE_TEST_CASE(a_workflow_file_with_a_cycle_or_an_unknown_parent_is_refused_and_stores_nothing,
+                        node_fixture) {
+  auto cyclic = dir.sub("cycle.jsonl");
+  {
+    std::ofstream out{cyclic};
+    out << R"({"kind":"noop","ref":"a","after":["b"]})" << "\n" << R"({"kind":"noop","ref":"b","after":["a"]})" << "\n";
+  }
+  check_refused(node, {"submit", "--file", cyclic}, exit_refused, {"cycle", "'a'", "'b'"});
+  check_refused(node, {"submit", "--kind", "noop", "--after", "4242"}, exit_refused, {"4242"});
 }

@@ -7,12 +7,16 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <map>
+#include <sstream>
 #include <random>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "schemas/time.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/troupe_cli.hpp"
@@ -193,4 +197,61 @@ BOOST_FIXTURE_TEST_CASE(no_acknowledged_job_is_lost_when_the_node_is_killed_thre
 
   require_all_succeeded(node, ids);
   BOOST_TEST(job_count(node) == total);  // none lost, none duplicated by the recoveries
+}
+
+// A workflow (chains of jobs named by ref, all in one batch, with the batch's callback) is cut by SIGKILLs: after
+// the restarts every job succeeds, none started before its parent had succeeded, and the callback was released
+// once, after every job of the batch had ended.
+BOOST_FIXTURE_TEST_CASE(a_workflow_killed_twice_mid_run_finishes_in_order_with_one_callback, crash_fixture) {
+  constexpr size_t chains = 20;
+  constexpr size_t links = 40;
+  auto file = dir.sub("workflow.jsonl");
+  {
+    std::ofstream out{file};
+    for (size_t c = 0; c < chains; ++c)
+      for (size_t l = 0; l < links; ++l) {
+        out << R"({"kind":"sleep","payload":{"ms":2},"batch":"wf","ref":"c)" << c << "-" << l << '"';
+        if (l > 0) out << R"(,"after":["c)" << c << "-" << l - 1 << R"("])";
+        out << "}\n";
+      }
+    out << R"({"kind":"noop","ref":"done","batchCallback":"wf"})" << "\n";
+  }
+  auto submitted = node.run({"submit", "--file", file});
+  BOOST_REQUIRE_MESSAGE(submitted.exit_code == 0, "troupe submit --file: " << submitted.describe());
+  // One line per job: REF ID.
+  std::map<std::string, uint64_t> id_of;
+  std::istringstream lines{submitted.out};
+  std::string ref;
+  uint64_t id = 0;
+  while (lines >> ref >> id) id_of[ref] = id;
+  BOOST_REQUIRE_EQUAL(id_of.size(), chains * links + 1);
+
+  for (int round = 1; round <= 2; ++round) {
+    auto done = wait_for_succeeded(node, 60);
+    node.kill();
+    BOOST_TEST_MESSAGE("round " << round << ": killed the node after " << done << " jobs");
+    node.start();
+  }
+  std::vector<uint64_t> ids;
+  for (const auto& [r, i] : id_of) ids.push_back(i);
+  auto jobs = require_all_succeeded(node, ids);
+  std::map<uint64_t, Job> by_id;
+  for (auto& job : jobs) by_id[job.id()] = job;
+  auto first_start = [](const Job& job) {
+    for (const auto& t : job.transitions())
+      if (t.state() == Job::RUNNING) return to_micros(t.at());
+    return int64_t{0};
+  };
+  for (const auto& [id, job] : by_id)
+    for (auto parent : job.spec().dependencies())
+      BOOST_TEST(first_start(job) >= to_micros(by_id.at(parent).finished_at()),
+                 "job " << id << " started before its parent " << parent << " finished");
+  const auto& callback = by_id.at(id_of.at("done"));
+  size_t releases = 0;
+  int64_t released_at = 0;
+  for (const auto& t : callback.transitions())
+    if (t.state() == Job::READY && t.reason() == "dependencies done") ++releases, released_at = to_micros(t.at());
+  BOOST_TEST(releases == 1u);
+  for (const auto& [id, job] : by_id)
+    if (id != callback.id()) BOOST_TEST(to_micros(job.finished_at()) <= released_at);
 }

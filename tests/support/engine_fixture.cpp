@@ -178,6 +178,12 @@ Job engine_fixture::cancel(job_id id) {
 
 caf::expected<NodeStatus> engine_fixture::try_status() { return ask<NodeStatus>(status_atom::value); }
 
+caf::expected<ExecutionPlan> engine_fixture::try_plan(job_id id) { return ask<ExecutionPlan>(plan_atom::value, id); }
+
+caf::expected<BatchSummary> engine_fixture::try_batch(const std::string& name) {
+  return ask<BatchSummary>(batch_atom::value, name);
+}
+
 NodeStatus engine_fixture::status() {
   auto st = try_status();
   if (!st) BOOST_FAIL("status failed: " << describe(st.error()));

@@ -116,6 +116,8 @@ class engine_fixture {
   Job cancel(job_id id);
   caf::expected<NodeStatus> try_status();
   NodeStatus status();
+  caf::expected<ExecutionPlan> try_plan(job_id id);
+  caf::expected<BatchSummary> try_batch(const std::string& name);
   // Lower level: send without running, to put several requests in the mailboxes at once; then run() and take
   // the answers (nullopt: none came). Answers of different types can be taken in any order.
   void send_submit(std::vector<JobSpec> specs);

@@ -42,8 +42,8 @@ bool store_fixture::exists(uint64_t id) const {
 
 std::vector<queue_entry> store_fixture::queue() const {
   std::vector<queue_entry> out;
-  auto s = store->scan_queue([&](int lane, uint64_t seq, uint64_t id) {
-    out.push_back({lane, seq, id});
+  auto s = store->scan_queue([&](const storage::job_store::queued_entry& e) {
+    out.push_back({e.lane, e.seq, e.id});
   });
   BOOST_REQUIRE_MESSAGE(s.is_ok(), "scan_queue: " << s.message());
   return out;

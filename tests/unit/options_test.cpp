@@ -41,7 +41,10 @@ std::string describe(const node_options& opts) {
       << "\nworkerPoolSize=" << opts.workerPoolSize
       << "\nenablePriorityScheduling=" << opts.enablePriorityScheduling
       << "\nmetricsEnabled=" << opts.metricsEnabled
-      << "\nadaptiveThrottling=" << opts.adaptiveThrottling << "\nmaxMemoryMB=" << opts.maxMemoryMB
+      << "\nadaptiveThrottling=" << opts.adaptiveThrottling << "\nuserWeights=" << opts.userWeights
+      << "\nkindWeights=" << opts.kindWeights << "\nmaxRunningPerUser=" << opts.maxRunningPerUser
+      << "\nuserRunningLimits=" << opts.userRunningLimits << "\nkindRunningLimits=" << opts.kindRunningLimits
+      << "\npriorityAgingMs=" << opts.priorityAgingMs << "\nmaxMemoryMB=" << opts.maxMemoryMB
       << "\nmaxJobPayloadSizeMB=" << opts.maxJobPayloadSizeMB
       << "\njobTimeoutMs=" << opts.jobTimeoutMs << "\nmaxJobHistoryDays=" << opts.maxJobHistoryDays
       << "\nmaxCompletedJobsToKeep=" << opts.maxCompletedJobsToKeep
@@ -80,6 +83,12 @@ const std::vector<setting> changed_settings = {
     {"enablePriorityScheduling", "false", false},
     {"metricsEnabled", "false", false},
     {"adaptiveThrottling", "false", false},
+    {"userWeights", "alice=3,bob=2", true},
+    {"kindWeights", "exec=2", true},
+    {"maxRunningPerUser", "10", false},
+    {"userRunningLimits", "alice=20", true},
+    {"kindRunningLimits", "exec=4,cpu=2", true},
+    {"priorityAgingMs", "5000", false},
     {"maxMemoryMB", "2048", false},
     {"maxJobPayloadSizeMB", "8", false},
     {"jobTimeoutMs", "60000", false},
@@ -116,6 +125,12 @@ node_options changed_options() {
   o.enablePriorityScheduling = false;
   o.metricsEnabled = false;
   o.adaptiveThrottling = false;
+  o.userWeights = "alice=3,bob=2";
+  o.kindWeights = "exec=2";
+  o.maxRunningPerUser = 10;
+  o.userRunningLimits = "alice=20";
+  o.kindRunningLimits = "exec=4,cpu=2";
+  o.priorityAgingMs = 5000;
   o.maxMemoryMB = 2048;
   o.maxJobPayloadSizeMB = 8;
   o.jobTimeoutMs = 60000;
@@ -353,7 +368,13 @@ BOOST_AUTO_TEST_CASE(invalid_values_are_rejected_naming_the_option_and_the_value
       {"scaleDownThreshold", "-0.5"},
       {"scaleUpThreshold", "nan"},
       {"metricsEnabled", "maybe"},
-      {"maxCompletedJobsToKeep", "-1"}};
+      {"maxCompletedJobsToKeep", "-1"},
+      {"userWeights", "alice"},
+      {"userWeights", "alice=0"},
+      {"userWeights", "=3"},
+      {"kindWeights", "exec=2,exec=3"},
+      {"kindRunningLimits", "exec=many"},
+      {"userRunningLimits", "bob=1000001"}};
   for (const auto& [name, value] : invalid) {
     BOOST_TEST_CONTEXT("--" << name << " '" << value << "'") {
       auto result = parse_serve({"--" + name, value});

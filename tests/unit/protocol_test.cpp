@@ -142,6 +142,54 @@ NodeStatus sample(const sample_context&, tag<NodeStatus>) {
   return s;
 }
 
+ExecutionPlan sample(const sample_context&, tag<ExecutionPlan>) {
+  ExecutionPlan p;
+  p.set_job(7);
+  auto* root = p.add_steps();
+  root->set_id(5);
+  root->set_ref("extract");
+  root->set_kind("noop");
+  root->set_state(Job::SUCCEEDED);
+  auto* job = p.add_steps();
+  job->set_id(7);
+  job->set_state(Job::BLOCKED);
+  job->add_dependencies(5);
+  job->add_dependencies(3);
+  job->set_level(1);
+  auto* gone = p.add_steps();
+  gone->set_id(3);
+  gone->set_deleted(true);
+  p.set_critical_path_length(2);
+  p.add_critical_path(5);
+  p.add_critical_path(7);
+  p.set_truncated(true);
+  return p;
+}
+
+BatchSummary sample(const sample_context&, tag<BatchSummary>) {
+  BatchSummary b;
+  b.set_batch("nightly");
+  b.set_state(BatchSummary::COMPLETE);
+  b.set_total(10);
+  b.set_succeeded(6);
+  b.set_failed(2);
+  b.set_cancelled(1);
+  b.set_running(0);
+  b.set_pending(1);
+  auto* cb = b.add_callbacks();
+  cb->set_id(11);
+  cb->set_state(Job::READY);
+  return b;
+}
+
+dependency_event sample(const sample_context&, tag<dependency_event>) {
+  return dependency_event{12, Job::DEAD, "nightly"};
+}
+
+dependency_decision sample(const sample_context&, tag<dependency_decision>) {
+  return dependency_decision{13, true, "dependencies done"};
+}
+
 outcome sample(const sample_context&, tag<outcome>) {
   outcome o;
   o.code = outcome::status::timed_out;
@@ -180,6 +228,12 @@ bool same(const storage::history_entry& a, const storage::history_entry& b) {
   return a.id == b.id && a.finished_at == b.finished_at;
 }
 bool same(const slot_actor& a, const slot_actor& b) { return a == b; }
+bool same(const dependency_event& a, const dependency_event& b) {
+  return a.id == b.id && a.state == b.state && a.batch == b.batch;
+}
+bool same(const dependency_decision& a, const dependency_decision& b) {
+  return a.id == b.id && a.release == b.release && a.reason == b.reason;
+}
 template <class T>
 bool same(const std::vector<T>& a, const std::vector<T>& b) {
   if (a.size() != b.size()) return false;
@@ -279,13 +333,13 @@ struct system_fixture {
 BOOST_FIXTURE_TEST_SUITE(protocol, system_fixture)
 
 BOOST_AUTO_TEST_CASE(every_type_of_the_peer_protocol_block_round_trips) {
-  static_assert(caf::id_block::troupe::end - caf::id_block::troupe::begin == 10,
+  static_assert(caf::id_block::troupe::end - caf::id_block::troupe::begin == 12,
                 "a type was added to the troupe block: it is covered by check_block, check its sample");
   check_block<caf::id_block::troupe>();
 }
 
 BOOST_AUTO_TEST_CASE(every_type_of_the_internal_block_round_trips) {
-  static_assert(caf::id_block::troupe_internal::end - caf::id_block::troupe_internal::begin == 4,
+  static_assert(caf::id_block::troupe_internal::end - caf::id_block::troupe_internal::begin == 8,
                 "a type was added to the troupe_internal block: it is covered by check_block, check its sample");
   check_block<caf::id_block::troupe_internal>();
 }

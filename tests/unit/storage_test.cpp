@@ -186,7 +186,7 @@ BOOST_FIXTURE_TEST_CASE(erasing_a_finished_job_deletes_its_record_and_its_histor
   write(batch);
   BOOST_TEST(store->history_size() == 2);
 
-  batch.erase_finished(history_entry{7, t0 + 5});
+  batch.erase_finished(history_entry{7, t0 + 5}, nullptr);
   write(batch);
 
   BOOST_TEST(!exists(7));
@@ -500,7 +500,7 @@ BOOST_FIXTURE_TEST_CASE(
   auto listed = expired(*store, 4, t0 + 3500, 10);
   BOOST_REQUIRE((ids_of(listed) == ids{2, 4, 1}));
   write_batch batch;
-  for (const auto& e : listed) batch.erase_finished(e);
+  for (const auto& e : listed) batch.erase_finished(e, nullptr);
   write(batch);
 
   BOOST_TEST(store->history_size() == 3);
@@ -528,7 +528,7 @@ BOOST_FIXTURE_TEST_CASE(the_history_changes_when_a_finished_job_goes_back_to_rea
   // still holds.
   write_batch batch;
   batch.insert(make_job(8, Job::DEAD, {.finished_at = t0 + 7000}));
-  batch.erase_finished(history_entry{2, t0 + 1000});
+  batch.erase_finished(history_entry{2, t0 + 1000}, nullptr);
   auto ready = get(7);
   auto before = job_position::of(ready);
   lifecycle::start_attempt(ready, Lease{}, t0 + 7000);

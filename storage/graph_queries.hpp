@@ -1,0 +1,25 @@
+#pragma once
+// Read-only views over the relations between jobs, computed from the store: a job's execution plan (its
+// ancestors and descendants through dependency edges) and a batch's progress. Iterative throughout (no
+// recursion), linear in the jobs and edges they visit.
+
+#include <cstddef>
+#include <string_view>
+
+#include "schemas/troupe.pb.h"
+#include "storage/store.hpp"
+
+namespace troupe::storage {
+
+// Most jobs an execution plan shows; beyond it the plan is marked truncated.
+constexpr size_t max_plan_steps = 10'000;
+
+// Job `id`'s ancestors, itself and its descendants in a topological order (parents before children), each with
+// its level, and the longest dependency chain through the job. not_found if the job does not exist.
+status execution_plan(const job_store& store, uint64_t id, size_t limit, ExecutionPlan* out);
+
+// How many of a batch's jobs are in each state, the batch's state and its callbacks. not_found if the batch has
+// no jobs.
+status batch_summary(const job_store& store, std::string_view batch, BatchSummary* out);
+
+}  // namespace troupe::storage
