@@ -117,6 +117,7 @@ struct submit_times {
 // without waiting for answers. Records when each submit was acknowledged.
 struct sender_state {
   int64_t begin_ns = 0;
+  std::shared_ptr<std::atomic<bool>> stop;  // set: send no more (total becomes what was sent)
   uint64_t sent = 0;
   uint64_t total = 0;
   double rate = 0;
@@ -126,8 +127,9 @@ struct sender_state {
 };
 
 caf::behavior sender(caf::stateful_actor<sender_state>* self, gateway_actor gateway, double rate, uint64_t total,
-                     std::shared_ptr<std::vector<submit_times>> acks,
-                     std::shared_ptr<std::atomic<uint64_t>> answered, std::shared_ptr<std::atomic<uint64_t>> failures) {
+                     std::string user, std::shared_ptr<std::vector<submit_times>> acks,
+                     std::shared_ptr<std::atomic<uint64_t>> answered, std::shared_ptr<std::atomic<uint64_t>> failures,
+                     std::shared_ptr<std::atomic<bool>> stop, std::shared_ptr<std::atomic<uint64_t>> sent_total) {
   auto& st = self->state;
   st.begin_ns = steady_ns();
   st.rate = rate;
@@ -135,12 +137,15 @@ caf::behavior sender(caf::stateful_actor<sender_state>* self, gateway_actor gate
   st.acks = acks;
   st.answered = answered;
   st.failures = failures;
+  st.stop = stop;
   self->send(self, send_atom::value);
   JobSpec spec;
   spec.set_kind("bench_probe");
+  spec.set_user(user);
   return {
       [=](send_atom) {
         auto& st = self->state;
+        if (st.stop->load()) st.total = st.sent;
         double elapsed = static_cast<double>(steady_ns() - st.begin_ns) / 1e9;
         auto due = std::min<uint64_t>(st.total, static_cast<uint64_t>(elapsed * st.rate));
         for (; st.sent < due; ++st.sent) {
@@ -156,9 +161,33 @@ caf::behavior sender(caf::stateful_actor<sender_state>* self, gateway_actor gate
                     self->state.answered->fetch_add(1, std::memory_order_release);
                   });
         }
+        sent_total->store(st.sent);
         if (st.sent < st.total) self->delayed_send(self, std::chrono::milliseconds{1}, send_atom::value);
       },
   };
+}
+
+// Latencies of probe jobs, each sorted: pickup (acknowledged -> started; a job whose slot starts it before the
+// acknowledgement reaches the sender has a pickup of 0), the durable submit (sent -> acknowledged), and
+// sent -> started.
+struct latencies {
+  std::vector<double> pickup_ms, ack_ms, start_ms;
+};
+
+latencies measure(const std::vector<submit_times>& acks, probe_log& probes) {
+  latencies out;
+  {
+    std::lock_guard<std::mutex> guard{probes.mutex};
+    for (const auto& t : acks) {
+      auto it = probes.started.find(t.id);
+      if (it == probes.started.end()) continue;
+      out.pickup_ms.push_back(std::max<double>(0, static_cast<double>(it->second - t.acked) / 1e6));
+      out.ack_ms.push_back(static_cast<double>(t.acked - t.sent) / 1e6);
+      out.start_ms.push_back(static_cast<double>(it->second - t.sent) / 1e6);
+    }
+  }
+  for (auto* v : {&out.pickup_ms, &out.ack_ms, &out.start_ms}) std::sort(v->begin(), v->end());
+  return out;
 }
 
 double percentile(std::vector<double>& sorted, double p) {
@@ -177,39 +206,91 @@ caf::expected<std::string> steady_load(const bench_options& o, caf::actor_system
   auto answered = std::make_shared<std::atomic<uint64_t>>(0);
   auto failures = std::make_shared<std::atomic<uint64_t>>(0);
   auto c = client::local(sys, n.gateway());
-  sys.spawn(sender, n.gateway(), o.rate, total, acks, answered, failures);
+  sys.spawn(sender, n.gateway(), o.rate, total, std::string{}, acks, answered, failures,
+            std::make_shared<std::atomic<bool>>(false), std::make_shared<std::atomic<uint64_t>>(0));
   if (!wait_finished(c, total - failures->load(), progress, 0.0, 1.0))
     return make_error(ec::unavailable, "the node stopped answering");
   // The sender is done with `acks` once every submit was answered.
   while (answered->load(std::memory_order_acquire) < total) std::this_thread::sleep_for(std::chrono::milliseconds{1});
-  // pickup: acknowledged -> started (a job whose slot starts it before the acknowledgement reaches the sender
-  // has a pickup of 0); also reported: sent -> acknowledged (the durable submit) and sent -> started.
-  std::vector<double> pickup_ms, ack_ms, start_ms;
-  {
-    std::lock_guard<std::mutex> guard{probes->mutex};
-    for (const auto& t : *acks) {
-      auto it = probes->started.find(t.id);
-      if (it == probes->started.end()) continue;
-      pickup_ms.push_back(std::max<double>(0, static_cast<double>(it->second - t.acked) / 1e6));
-      ack_ms.push_back(static_cast<double>(t.acked - t.sent) / 1e6);
-      start_ms.push_back(static_cast<double>(it->second - t.sent) / 1e6);
-    }
-  }
-  for (auto* v : {&pickup_ms, &ack_ms, &start_ms}) std::sort(v->begin(), v->end());
+  latencies lat = measure(*acks, *probes);
   return fmt::format("workload=steady rate={:.0f} seconds={:.0f} jobs={} slots={} durability={} failed_submits={} "
                      "p50_submit_ms={:.3f} p99_submit_ms={:.3f} p50_sent_to_start_ms={:.3f} "
                      "p99_sent_to_start_ms={:.3f} p50_pickup_ms={:.3f} p99_pickup_ms={:.3f} max_pickup_ms={:.3f}",
-                     o.rate, o.seconds, pickup_ms.size(), o.node.maxConcurrentJobs, to_string(o.node.durability),
-                     failures->load(), percentile(ack_ms, 0.5), percentile(ack_ms, 0.99), percentile(start_ms, 0.5),
-                     percentile(start_ms, 0.99), percentile(pickup_ms, 0.5), percentile(pickup_ms, 0.99),
-                     pickup_ms.empty() ? 0.0 : pickup_ms.back());
+                     o.rate, o.seconds, lat.pickup_ms.size(), o.node.maxConcurrentJobs, to_string(o.node.durability),
+                     failures->load(), percentile(lat.ack_ms, 0.5), percentile(lat.ack_ms, 0.99),
+                     percentile(lat.start_ms, 0.5), percentile(lat.start_ms, 0.99), percentile(lat.pickup_ms, 0.5),
+                     percentile(lat.pickup_ms, 0.99), lat.pickup_ms.empty() ? 0.0 : lat.pickup_ms.back());
+}
+
+caf::expected<std::string> fairness(const bench_options& o, caf::actor_system& sys, node& n,
+                                    const std::shared_ptr<probe_log>& probes,
+                                    const std::function<void(double)>& progress) {
+  auto c = client::local(sys, n.gateway());
+  JobSpec heavy;
+  heavy.set_kind("noop");
+  heavy.set_user("heavy");
+  auto start = steady::now();
+  for (uint64_t sent = 0; sent < o.jobs; sent += o.submit_batch) {
+    auto count = std::min<uint64_t>(o.submit_batch, o.jobs - sent);
+    if (auto ids = c.submit(std::vector<JobSpec>(count, heavy)); !ids) return ids.error();
+  }
+  // The light user submits while the heavy user's jobs drain, and stops when they are done.
+  auto acks = std::make_shared<std::vector<submit_times>>();
+  auto answered = std::make_shared<std::atomic<uint64_t>>(0);
+  auto failures = std::make_shared<std::atomic<uint64_t>>(0);
+  auto stop = std::make_shared<std::atomic<bool>>(false);
+  auto light_sent = std::make_shared<std::atomic<uint64_t>>(0);
+  auto light_cap = static_cast<uint64_t>(o.light_rate * 3600);
+  acks->reserve(std::min<uint64_t>(light_cap, 1'000'000));
+  sys.spawn(sender, n.gateway(), o.light_rate, light_cap, std::string{"light"}, acks, answered, failures, stop,
+            light_sent);
+  double heavy_secs = 0;
+  for (;;) {
+    auto s = c.status();
+    if (!s) return make_error(ec::unavailable, "the node stopped answering");
+    uint64_t light_done = 0;
+    {
+      std::lock_guard<std::mutex> guard{probes->mutex};
+      light_done = probes->started.size();
+    }
+    uint64_t done = s->succeeded_total() + s->dead_total() + s->cancelled_total();
+    uint64_t heavy_done = done - std::min(done, light_done);
+    progress(static_cast<double>(std::min(heavy_done, o.jobs)) / static_cast<double>(o.jobs));
+    if (heavy_done >= o.jobs) {
+      heavy_secs = std::chrono::duration<double>(steady::now() - start).count();
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  stop->store(true);
+  // Every light job sent is answered and started before the figures are taken.
+  for (;;) {
+    auto sent = light_sent->load();
+    bool all_answered = answered->load(std::memory_order_acquire) >= sent;
+    size_t started = 0;
+    {
+      std::lock_guard<std::mutex> guard{probes->mutex};
+      started = probes->started.size();
+    }
+    if (all_answered && started + failures->load() >= sent) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
+  latencies lat = measure(*acks, *probes);
+  return fmt::format("workload=fairness heavy_jobs={} light_rate={:.0f} light_jobs={} slots={} durability={} "
+                     "light_p50_pickup_ms={:.3f} light_p99_pickup_ms={:.3f} light_max_pickup_ms={:.3f} "
+                     "light_p99_sent_to_start_ms={:.3f} heavy_jobs_per_s={:.0f}",
+                     o.jobs, o.light_rate, lat.pickup_ms.size(), o.node.maxConcurrentJobs,
+                     to_string(o.node.durability), percentile(lat.pickup_ms, 0.5), percentile(lat.pickup_ms, 0.99),
+                     lat.pickup_ms.empty() ? 0.0 : lat.pickup_ms.back(), percentile(lat.start_ms, 0.99),
+                     static_cast<double>(o.jobs) / heavy_secs);
 }
 
 }  // namespace
 
 caf::expected<std::string> run_bench(bench_options o, const std::function<void(double)>& progress) {
-  if (o.workload != "burn" && o.workload != "steady")
-    return make_error(ec::invalid_argument, "--workload must be burn or steady, not '" + o.workload + "'");
+  if (o.workload != "burn" && o.workload != "steady" && o.workload != "fairness")
+    return make_error(ec::invalid_argument,
+                      "--workload must be burn, steady or fairness, not '" + o.workload + "'");
   bench_dir dir{o.node.data};
   if (dir.path().empty()) return make_error(ec::storage_failure, "cannot create a temporary data directory");
   o.node.data = dir.path();
@@ -231,8 +312,9 @@ caf::expected<std::string> run_bench(bench_options o, const std::function<void(d
       kind_registry::execution::inline_call);
   auto started = node::start(sys, o.node, std::move(kinds));
   if (!started) return started.error();
-  auto result = o.workload == "burn" ? burn(o, sys, **started, progress)
-                                     : steady_load(o, sys, **started, probes, progress);
+  auto result = o.workload == "burn"     ? burn(o, sys, **started, progress)
+                : o.workload == "steady" ? steady_load(o, sys, **started, probes, progress)
+                                         : fairness(o, sys, **started, probes, progress);
   (*started)->shutdown(std::chrono::seconds{10});
   return result;
 }

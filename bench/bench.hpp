@@ -7,6 +7,10 @@
 //   steady: open-loop submits of one job each at R jobs/s for S seconds; pickup latency is the time from the
 //           submit's acknowledgement to the start of the job in its slot.
 //           -> workload=steady rate=R p50_pickup_ms=... p99_pickup_ms=... max_pickup_ms=...
+//   fairness: user "heavy" queues N no-op jobs at once; while they drain, user "light" submits one job at a time
+//           at R jobs/s. Fair share keeps the light user's pickup latency low behind the flood.
+//           -> workload=fairness heavy_jobs=N light_jobs=... light_p50_pickup_ms=... light_p99_pickup_ms=...
+//              heavy_jobs_per_s=...
 // Figures are measured, never asserted: compare them across runs on the same machine.
 
 #include <cstdint>
@@ -20,10 +24,11 @@
 namespace troupe {
 
 struct bench_options {
-  std::string workload = "burn";  // burn | steady
-  uint64_t jobs = 200'000;        // burn
+  std::string workload = "burn";  // burn | steady | fairness
+  uint64_t jobs = 200'000;        // burn; fairness: the heavy user's jobs
   uint32_t submit_batch = 1000;   // burn: jobs per submit request
   double rate = 10'000;           // steady: jobs per second offered
+  double light_rate = 100;        // fairness: the light user's jobs per second
   double seconds = 10;            // steady: how long
   node_options node;              // node options; node.data empty: a fresh temporary directory, removed after
 };

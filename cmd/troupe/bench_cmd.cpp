@@ -20,10 +20,17 @@ void add_bench_command(CLI::App& app, std::optional<command_fn>& run) {
   auto* cmd = app.add_subcommand("bench", "Benchmark an in-process node on a fresh data directory. The last line is "
                                           "key=value figures.");
   cmd->add_option("--workload", o->workload, "burn: N no-op jobs submitted then drained; steady: open-loop submits "
-                                             "at --rate for --seconds, measuring pickup latency")
-      ->check(CLI::IsMember({"burn", "steady"}))
+                                             "at --rate for --seconds, measuring pickup latency; fairness: a heavy "
+                                             "user queues --jobs no-op jobs while a light user submits at "
+                                             "--light-rate, measuring the light user's pickup latency")
+      ->check(CLI::IsMember({"burn", "steady", "fairness"}))
       ->capture_default_str();
-  cmd->add_option("--jobs", o->jobs, "burn: how many jobs")->check(CLI::Range(uint64_t{1}, uint64_t{100'000'000}))
+  auto* jobs = cmd->add_option("--jobs", o->jobs, "burn: how many jobs; fairness: the heavy user's jobs (default "
+                                                  "100000)")
+                   ->check(CLI::Range(uint64_t{1}, uint64_t{100'000'000}))
+                   ->capture_default_str();
+  cmd->add_option("--light-rate", o->light_rate, "fairness: the light user's jobs per second")
+      ->check(CLI::Range(0.1, 1e6))
       ->capture_default_str();
   cmd->add_option("--submit-batch", o->submit_batch, "burn: jobs per submit request")
       ->check(CLI::Range(1u, 100'000u))->capture_default_str();
@@ -32,8 +39,9 @@ void add_bench_command(CLI::App& app, std::optional<command_fn>& run) {
   cmd->add_option("--seconds", o->seconds, "steady: how long to offer load")->check(CLI::Range(0.1, 86400.0))
       ->capture_default_str();
   add_node_options(*cmd, o->node);
-  cmd->callback([&run, o] {
-    run = [o] {
+  cmd->callback([&run, o, jobs] {
+    run = [o, jobs] {
+      if (o->workload == "fairness" && jobs->count() == 0) o->jobs = 100'000;
       if (auto problem = validate(o->node); !problem.empty()) return fail_usage("bench", problem);
       spdlog::set_level(spdlog::level::from_str(o->node.logLevel));
       bool tty = isatty(STDERR_FILENO) != 0;
