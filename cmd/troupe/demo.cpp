@@ -50,6 +50,31 @@ std::vector<demo_job> workload() {
   };
 }
 
+JobSpec step(JobSpec s, const std::string& ref, std::vector<std::string> after = {}) {
+  s.set_ref(ref);
+  for (auto& a : after) s.add_after(a);
+  return s;
+}
+
+// A workflow, submitted in one request: extract, three transforms after it, load after them; a publish step
+// after the broken job of the workload (cancelled when that job dies); and the callback of the "demo" batch.
+std::vector<JobSpec> workflow(job_id broken) {
+  std::vector<JobSpec> w;
+  w.push_back(step(spec("sleep", R"({"ms": 500})", JobSpec::NORMAL), "extract"));
+  for (int i = 1; i <= 3; ++i)
+    w.push_back(step(spec("cpu", R"({"ms": 100})", JobSpec::NORMAL), "transform-" + std::to_string(i), {"extract"}));
+  w.push_back(step(spec("sleep", R"({"ms": 200})", JobSpec::NORMAL), "load",
+                   {"transform-1", "transform-2", "transform-3"}));
+  auto publish = step(spec("noop", "{}", JobSpec::NORMAL), "publish");
+  publish.add_dependencies(broken);
+  w.push_back(publish);
+  auto notify = step(spec("noop", "{}", JobSpec::HIGH), "notify");
+  notify.clear_batch();
+  notify.set_batch_callback("demo");
+  w.push_back(notify);
+  return w;
+}
+
 // Prints one line of the node's status; `rate` is jobs finished per second since the previous line.
 void print_status(const NodeStatus& s, double seconds, double rate) {
   uint64_t ready = 0, running = 0;
@@ -108,6 +133,17 @@ void demo_runner::run(caf::actor_system& sys, gateway_actor gateway) {
     by_role[j.role] = *ids;
     all.insert(all.end(), ids->begin(), ids->end());
   }
+  auto flow = c.submit(workflow(by_role["broken: fails every attempt (3 allowed)"].at(0)));
+  if (!flow) {
+    std::cout << "  could not submit the workflow: " << describe(flow.error()) << "\n";
+    return;
+  }
+  std::map<std::string, job_id> step_id;
+  for (const auto& name : {"extract", "transform-1", "transform-2", "transform-3", "load", "publish", "notify"})
+    step_id[name] = (*flow)[step_id.size()];
+  std::cout << "     7 x a workflow in one request: extract -> 3 transforms -> load; publish after the broken job; "
+               "notify when every job of batch \"demo\" has ended\n";
+  all.insert(all.end(), flow->begin(), flow->end());
   std::cout << "\n  time    queue and counters (every half second)\n";
   auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
@@ -166,10 +202,27 @@ void demo_runner::run(caf::actor_system& sys, gateway_actor gateway) {
   show("broken: fails every attempt (3 allowed)", "every attempt failed");
   show("exec: times out after 1 s (2 attempts)", "the engine killed the process at its timeout, twice");
   show("exec: a real process", "its output is kept in the result");
+
+  if (auto plan = c.plan(step_id["load"])) {
+    std::cout << fmt::format("\n  The workflow's plan as seen from load (critical path {} jobs):\n",
+                             plan->critical_path_length());
+    for (const auto& st : plan->steps())
+      std::cout << fmt::format("    level {}  {:<12} {:<9}\n", st.level(), st.ref(), Job::State_Name(st.state()));
+  }
+  if (auto publish = c.get(step_id["publish"]))
+    std::cout << fmt::format("  publish ({}): {}\n", Job::State_Name(publish->state()), publish->last_error());
+  if (auto batch = c.batch("demo"))
+    std::cout << fmt::format("\n  Batch demo: {}, {} jobs ({} succeeded, {} failed, {} cancelled); its callback, "
+                             "job {}, ran once after all of them: {}\n",
+                             BatchSummary::State_Name(batch->state()), batch->total(), batch->succeeded(),
+                             batch->failed(), batch->cancelled(), step_id["notify"],
+                             batch->callbacks_size() > 0 ? Job::State_Name(batch->callbacks(0).state()) : "?");
   std::cout << "\nThe node keeps running at " << address_ << " until you press Ctrl-C. In another terminal, try:\n"
             << "  build/troupe status\n"
             << "  build/troupe jobs list --state DEAD\n"
             << "  build/troupe jobs show " << by_role["a long job that the demo cancels"].at(0) << "\n"
+            << "  build/troupe jobs plan " << step_id["extract"] << "\n"
+            << "  build/troupe batches show demo\n"
             << "  build/troupe submit --kind sleep --payload '{\"ms\": 2000}' --priority HIGH\n"
             << "  build/troupe wait <id>\n"
             << "Stop it with Ctrl-C and start it again (build/troupe serve): every job is still there.\n";
