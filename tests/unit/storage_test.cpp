@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "schemas/lifecycle.hpp"
+#include "storage/keys.hpp"
 #include "storage/store.hpp"
 #include "storage/write_batch.hpp"
 #include "support/jobs.hpp"
@@ -197,6 +198,120 @@ BOOST_FIXTURE_TEST_CASE(erasing_a_finished_job_deletes_its_record_and_its_histor
   reopen();
   BOOST_TEST(!exists(7));
   BOOST_TEST(store->history_size() == 1);
+}
+
+// --- relations: blocked jobs, dependency edges, batch members -------------------------------------------------
+
+namespace {
+
+ids blocked_ids(const storage::job_store& store) {
+  ids out;
+  BOOST_REQUIRE(store.scan_blocked([&](uint64_t id) { out.push_back(id); }).is_ok());
+  return out;
+}
+
+ids children_of(const storage::job_store& store, uint64_t parent) {
+  ids out;
+  BOOST_REQUIRE(store.children(parent, [&](uint64_t id) {
+                       out.push_back(id);
+                       return true;
+                     }).is_ok());
+  return out;
+}
+
+ids members_of(const storage::job_store& store, const std::string& batch) {
+  ids out;
+  BOOST_REQUIRE(store.batch_members(batch, [&](uint64_t id) {
+                       out.push_back(id);
+                       return true;
+                     }).is_ok());
+  return out;
+}
+
+ids callbacks_of(const storage::job_store& store, const std::string& batch) {
+  ids out;
+  BOOST_REQUIRE(store.batch_callbacks(batch, [&](uint64_t id) { out.push_back(id); }).is_ok());
+  return out;
+}
+
+Job waiting_job(uint64_t id, ids parents, const std::string& batch = {}) {
+  auto job = make_job(id, Job::BLOCKED, {.batch = batch});
+  for (auto p : parents) job.mutable_spec()->add_dependencies(p);
+  return job;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(a_blocked_job_is_indexed_with_its_edges_and_batch_until_it_is_deleted, store_fixture) {
+  write_batch batch;
+  batch.insert(make_job(1, Job::READY, {.ready_seq = 1, .batch = "b"}));
+  batch.insert(make_job(2, Job::READY, {.ready_seq = 2}));
+  batch.insert(waiting_job(3, {1, 2}, "b"));
+  batch.insert(waiting_job(4, {1}));
+  auto callback = waiting_job(5, {});
+  callback.mutable_spec()->set_batch_callback("b");
+  batch.insert(callback);
+  // A batch whose name starts like "b" is another batch.
+  batch.insert(make_job(6, Job::READY, {.ready_seq = 3, .batch = "bb"}));
+  write(batch);
+  reopen();
+  BOOST_TEST(blocked_ids(*store) == (ids{3, 4, 5}), tt::per_element());
+  BOOST_TEST(children_of(*store, 1) == (ids{3, 4}), tt::per_element());
+  BOOST_TEST(children_of(*store, 2) == (ids{3}), tt::per_element());
+  BOOST_TEST(children_of(*store, 3).empty());
+  BOOST_TEST(members_of(*store, "b") == (ids{1, 3}), tt::per_element());
+  BOOST_TEST(callbacks_of(*store, "b") == (ids{5}), tt::per_element());
+  BOOST_TEST(members_of(*store, "bb") == (ids{6}), tt::per_element());
+
+  // Released: out of the blocked index, into the queue; edges stay (the plan shows them).
+  auto job = get(3);
+  auto before = job_position::of(job);
+  lifecycle::release(job, t0 + 1, 9, "dependencies done");
+  batch.update(job, before);
+  write(batch);
+  BOOST_TEST(blocked_ids(*store) == (ids{4, 5}), tt::per_element());
+  BOOST_TEST(children_of(*store, 1) == (ids{3, 4}), tt::per_element());
+
+  // Finished and deleted by retention: the edges to its parents and its membership go with it.
+  before = job_position::of(job);
+  lifecycle::cancel(job, t0 + 2, "test");
+  batch.update(job, before);
+  write(batch);
+  batch.erase_finished(history_entry{3, t0 + 2}, &job);
+  write(batch);
+  BOOST_TEST(!exists(3));
+  BOOST_TEST(children_of(*store, 1) == (ids{4}), tt::per_element());
+  BOOST_TEST(children_of(*store, 2).empty());
+  BOOST_TEST(members_of(*store, "b") == (ids{1}), tt::per_element());
+  auto cb = get(5);
+  before = job_position::of(cb);
+  lifecycle::cancel(cb, t0 + 3, "test");
+  batch.update(cb, before);
+  write(batch);
+  batch.erase_finished(history_entry{5, t0 + 3}, &cb);
+  write(batch);
+  BOOST_TEST(callbacks_of(*store, "b").empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(queue_entries_carry_user_and_kind_and_an_old_entry_without_them_still_reads,
+                        store_fixture) {
+  write_batch batch;
+  batch.insert(make_job(1, Job::READY, {.ready_seq = 1, .kind = "exec", .user = "bob"}));
+  write(batch);
+  std::vector<std::pair<std::string, std::string>> seen;
+  BOOST_REQUIRE(store->scan_queue([&](const storage::job_store::queued_entry& e) {
+                       seen.emplace_back(std::string{e.user}, std::string{e.kind});
+                     }).is_ok());
+  BOOST_REQUIRE_EQUAL(seen.size(), 1u);
+  BOOST_TEST(seen[0].first == "bob");
+  BOOST_TEST(seen[0].second == "exec");
+  storage::keys::queue_entry_value v;
+  std::string legacy;
+  storage::keys::put_u64(legacy, 42);
+  BOOST_TEST(storage::keys::parse_queue_value(legacy, &v));
+  BOOST_TEST(v.id == 42u);
+  BOOST_TEST(v.user.empty());
+  BOOST_TEST(!storage::keys::parse_queue_value("short", &v));
 }
 
 // --- same-key order within a batch ---------------------------------------------------------------
