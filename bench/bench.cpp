@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <unordered_map>
 
@@ -77,10 +78,13 @@ caf::expected<std::string> burn(const bench_options& o, caf::actor_system& sys, 
   auto c = client::local(sys, n.gateway());
   JobSpec spec;
   spec.set_kind("noop");
+  std::vector<std::string> users(o.users);
+  for (uint32_t u = 0; u < o.users; ++u) users[u] = o.users == 1 ? std::string{} : "user-" + std::to_string(u);
   auto start = steady::now();
   for (uint64_t sent = 0; sent < o.jobs; sent += o.submit_batch) {
     auto count = std::min<uint64_t>(o.submit_batch, o.jobs - sent);
     std::vector<JobSpec> specs(count, spec);
+    for (uint64_t i = 0; i < count; ++i) specs[i].set_user(users[(sent + i) % o.users]);
     if (auto ids = c.submit(std::move(specs)); !ids) return ids.error();
     progress(0.5 * static_cast<double>(sent + count) / static_cast<double>(o.jobs));
   }
@@ -89,12 +93,46 @@ caf::expected<std::string> burn(const bench_options& o, caf::actor_system& sys, 
   auto drained = steady::now();
   auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
   auto writes = n.context().store->stats();
-  return fmt::format("workload=burn jobs={} slots={} durability={} commits={} ops_per_commit={:.0f} "
+  return fmt::format("workload=burn jobs={} users={} slots={} durability={} commits={} ops_per_commit={:.0f} "
                      "write_busy_pct={:.0f} submit_per_s={:.0f} jobs_per_s={:.0f} peak_rss_mb={:.1f}",
-                     o.jobs, o.node.maxConcurrentJobs, to_string(o.node.durability), writes.writes,
+                     o.jobs, o.users, o.node.maxConcurrentJobs, to_string(o.node.durability), writes.writes,
                      static_cast<double>(writes.ops) / std::max<double>(1, writes.writes),
                      100.0 * static_cast<double>(writes.nanos) / 1e9 / secs(start, drained),
                      static_cast<double>(o.jobs) / secs(start, submitted),
+                     static_cast<double>(o.jobs) / secs(start, drained), peak_rss_mb());
+}
+
+// One workflow of o.jobs no-op jobs in one request, as a chain or in layers; submitted, then drained.
+caf::expected<std::string> dag(const bench_options& o, caf::actor_system& sys, node& n,
+                               const std::function<void(double)>& progress) {
+  constexpr uint64_t width = 1000;
+  auto seed = o.seed != 0 ? o.seed : std::random_device{}();
+  std::mt19937_64 rng{seed};
+  std::vector<JobSpec> specs(o.jobs);
+  for (uint64_t i = 0; i < o.jobs; ++i) {
+    specs[i].set_kind("noop");
+    specs[i].set_ref("j" + std::to_string(i));
+    if (o.shape == "chain") {
+      if (i > 0) specs[i].add_after("j" + std::to_string(i - 1));
+    } else if (i >= width) {
+      auto layer_start = (i / width - 1) * width;
+      auto a = layer_start + rng() % width, b = layer_start + rng() % width;
+      specs[i].add_after("j" + std::to_string(a));
+      if (b != a) specs[i].add_after("j" + std::to_string(b));
+    }
+  }
+  auto c = client::local(sys, n.gateway());
+  c.set_request_timeout(std::chrono::minutes{10});
+  auto start = steady::now();
+  if (auto ids = c.submit(std::move(specs)); !ids) return ids.error();
+  auto submitted = steady::now();
+  if (!wait_finished(c, o.jobs, progress, 0.0, 1.0)) return make_error(ec::unavailable, "the node stopped answering");
+  auto drained = steady::now();
+  auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+  return fmt::format("workload=dag shape={} jobs={} seed={} slots={} durability={} submit_s={:.2f} drain_s={:.2f} "
+                     "jobs_per_s={:.0f} peak_rss_mb={:.1f}",
+                     o.shape, o.jobs, o.shape == "chain" ? 0 : seed, o.node.maxConcurrentJobs,
+                     to_string(o.node.durability), secs(start, submitted), secs(submitted, drained),
                      static_cast<double>(o.jobs) / secs(start, drained), peak_rss_mb());
 }
 
@@ -288,9 +326,9 @@ caf::expected<std::string> fairness(const bench_options& o, caf::actor_system& s
 }  // namespace
 
 caf::expected<std::string> run_bench(bench_options o, const std::function<void(double)>& progress) {
-  if (o.workload != "burn" && o.workload != "steady" && o.workload != "fairness")
+  if (o.workload != "burn" && o.workload != "steady" && o.workload != "fairness" && o.workload != "dag")
     return make_error(ec::invalid_argument,
-                      "--workload must be burn, steady or fairness, not '" + o.workload + "'");
+                      "--workload must be burn, steady, fairness or dag, not '" + o.workload + "'");
   bench_dir dir{o.node.data};
   if (dir.path().empty()) return make_error(ec::storage_failure, "cannot create a temporary data directory");
   o.node.data = dir.path();
@@ -314,6 +352,7 @@ caf::expected<std::string> run_bench(bench_options o, const std::function<void(d
   if (!started) return started.error();
   auto result = o.workload == "burn"     ? burn(o, sys, **started, progress)
                 : o.workload == "steady" ? steady_load(o, sys, **started, probes, progress)
+                : o.workload == "dag"    ? dag(o, sys, **started, progress)
                                          : fairness(o, sys, **started, probes, progress);
   (*started)->shutdown(std::chrono::seconds{10});
   return result;

@@ -7,6 +7,9 @@
 //   steady: open-loop submits of one job each at R jobs/s for S seconds; pickup latency is the time from the
 //           submit's acknowledgement to the start of the job in its slot.
 //           -> workload=steady rate=R p50_pickup_ms=... p99_pickup_ms=... max_pickup_ms=...
+//   dag:    one workflow of N no-op jobs submitted in one request, shaped as a chain (each job after the one
+//           before) or in layers of 1,000 (each job after 2 random jobs of the layer above; seeded), then drained.
+//           -> workflow=dag shape=... jobs=N submit_s=... drain_s=... jobs_per_s=...
 //   fairness: user "heavy" queues N no-op jobs at once; while they drain, user "light" submits one job at a time
 //           at R jobs/s. Fair share keeps the light user's pickup latency low behind the flood.
 //           -> workload=fairness heavy_jobs=N light_jobs=... light_p50_pickup_ms=... light_p99_pickup_ms=...
@@ -24,9 +27,12 @@
 namespace troupe {
 
 struct bench_options {
-  std::string workload = "burn";  // burn | steady | fairness
+  std::string workload = "burn";  // burn | steady | fairness | dag
   uint64_t jobs = 200'000;        // burn; fairness: the heavy user's jobs
   uint32_t submit_batch = 1000;   // burn: jobs per submit request
+  uint32_t users = 1;             // burn: jobs are spread over this many users (fair share's cost)
+  std::string shape = "chain";    // dag: chain | layers
+  uint64_t seed = 0;              // dag (layers): 0 picks one (printed)
   double rate = 10'000;           // steady: jobs per second offered
   double light_rate = 100;        // fairness: the light user's jobs per second
   double seconds = 10;            // steady: how long

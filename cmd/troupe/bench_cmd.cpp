@@ -22,13 +22,23 @@ void add_bench_command(CLI::App& app, std::optional<command_fn>& run) {
   cmd->add_option("--workload", o->workload, "burn: N no-op jobs submitted then drained; steady: open-loop submits "
                                              "at --rate for --seconds, measuring pickup latency; fairness: a heavy "
                                              "user queues --jobs no-op jobs while a light user submits at "
-                                             "--light-rate, measuring the light user's pickup latency")
-      ->check(CLI::IsMember({"burn", "steady", "fairness"}))
+                                             "--light-rate, measuring the light user's pickup latency; dag: one "
+                                             "workflow of --jobs no-op jobs (--shape chain or layers)")
+      ->check(CLI::IsMember({"burn", "steady", "fairness", "dag"}))
       ->capture_default_str();
   auto* jobs = cmd->add_option("--jobs", o->jobs, "burn: how many jobs; fairness: the heavy user's jobs (default "
-                                                  "100000)")
+                                                  "100000); dag: the workflow's jobs (default 100000, at most "
+                                                  "100000: one request)")
                    ->check(CLI::Range(uint64_t{1}, uint64_t{100'000'000}))
                    ->capture_default_str();
+  cmd->add_option("--users", o->users, "burn: spread the jobs over this many users")
+      ->check(CLI::Range(1u, 1'000'000u))
+      ->capture_default_str();
+  cmd->add_option("--shape", o->shape, "dag: chain (each job after the one before) or layers (of 1,000; each job "
+                                       "after 2 random jobs of the layer above)")
+      ->check(CLI::IsMember({"chain", "layers"}))
+      ->capture_default_str();
+  cmd->add_option("--seed", o->seed, "dag with --shape layers: the random seed (0: pick one; printed)");
   cmd->add_option("--light-rate", o->light_rate, "fairness: the light user's jobs per second")
       ->check(CLI::Range(0.1, 1e6))
       ->capture_default_str();
@@ -41,7 +51,7 @@ void add_bench_command(CLI::App& app, std::optional<command_fn>& run) {
   add_node_options(*cmd, o->node);
   cmd->callback([&run, o, jobs] {
     run = [o, jobs] {
-      if (o->workload == "fairness" && jobs->count() == 0) o->jobs = 100'000;
+      if ((o->workload == "fairness" || o->workload == "dag") && jobs->count() == 0) o->jobs = 100'000;
       if (auto problem = validate(o->node); !problem.empty()) return fail_usage("bench", problem);
       spdlog::set_level(spdlog::level::from_str(o->node.logLevel));
       bool tty = isatty(STDERR_FILENO) != 0;
