@@ -49,7 +49,7 @@ using journal_actor = caf::typed_actor<
     // Writes a batch; replies once it is durable.
     caf::replies_to<commit_atom, storage::write_batch>::with<ok_atom>,
     // Deletes finished jobs listed by job_store::expired at the given history generation, if they are still in
-    // the history; replies with how many were deleted.
+    // the history and no unfinished job depends on them; replies with how many were deleted.
     caf::replies_to<expire_atom, std::vector<storage::history_entry>, uint64_t>::with<uint64_t>,
     // Internal: commits what has accumulated.
     caf::reacts_to<flush_atom>>;

@@ -7,6 +7,8 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "storage/graph_queries.hpp"
+
 
 namespace troupe {
 
@@ -101,6 +103,11 @@ journal_actor::behavior_type journal(journal_self self, engine_context_ptr ctx) 
         uint64_t deleted = 0;
         for (size_t i = 0; i < entries.size(); ++i) {
           if (check && !st.ctx->store->in_history(entries[i])) continue;
+          // A parent stays while a job still waits for it: how it ended decides that job's fate after a restart.
+          bool needed = false;
+          if (auto s = storage::has_unfinished_child(*st.ctx->store, entries[i].id, &needed); !s)
+            return make_error(ec::storage_failure, s.message());
+          if (needed) continue;
           st.batch.erase_finished(entries[i], found[i] ? &records[i] : nullptr);
           ++deleted;
         }

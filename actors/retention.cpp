@@ -44,7 +44,8 @@ retention_actor::behavior_type retention(retention_self self, engine_context_ptr
                 [=](uint64_t deleted) {
                   self->state.busy = false;
                   self->state.deleted += deleted;
-                  if (full) self->send(self, tick_atom::value);  // more to do: go on at once
+                  // More to do: go on at once, unless nothing could go (parents that jobs still wait for).
+                  if (full && deleted > 0) self->send(self, tick_atom::value);
                   else self->delayed_send(self, interval, tick_atom::value);
                 },
                 [=](caf::error& err) {

@@ -161,6 +161,29 @@ status execution_plan(const job_store& store, uint64_t id, size_t limit, Executi
   return status::ok();
 }
 
+status has_unfinished_child(const job_store& store, uint64_t parent, bool* out) {
+  *out = false;
+  std::vector<uint64_t> children;
+  auto check = [&]() -> status {
+    std::vector<Job> jobs;
+    std::vector<bool> found;
+    if (auto s = store.multi_get(children, &jobs, &found); !s) return s;
+    for (size_t i = 0; i < children.size(); ++i)
+      if (found[i] && !lifecycle::is_terminal(jobs[i].state())) *out = true;
+    children.clear();
+    return status::ok();
+  };
+  status failure;
+  auto s = store.children(parent, [&](uint64_t child) {
+    children.push_back(child);
+    if (children.size() == read_chunk) failure = check();
+    return failure.is_ok() && !*out;
+  });
+  if (!s) return s;
+  if (!failure) return failure;
+  return *out ? status::ok() : check();
+}
+
 status batch_summary(const job_store& store, std::string_view batch, BatchSummary* out) {
   out->Clear();
   out->set_batch(std::string{batch});

@@ -18,6 +18,10 @@ constexpr size_t max_plan_steps = 10'000;
 // its level, and the longest dependency chain through the job. not_found if the job does not exist.
 status execution_plan(const job_store& store, uint64_t id, size_t limit, ExecutionPlan* out);
 
+// Whether a job that is not terminal depends on `parent`. Retention keeps such a parent, so that the dependency
+// manager can always read how a BLOCKED job's parents ended.
+status has_unfinished_child(const job_store& store, uint64_t parent, bool* out);
+
 // How many of a batch's jobs are in each state, the batch's state and its callbacks. not_found if the batch has
 // no jobs.
 status batch_summary(const job_store& store, std::string_view batch, BatchSummary* out);

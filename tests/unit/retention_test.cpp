@@ -99,3 +99,36 @@ BOOST_AUTO_TEST_CASE(a_large_backlog_of_finished_jobs_is_deleted_in_chunks_in_on
   auto next = submit_noops(f, 1);
   BOOST_TEST(state_of(f.await(next).at(0)) == "SUCCEEDED");
 }
+
+BOOST_AUTO_TEST_CASE(a_finished_parent_is_kept_while_a_job_waits_for_it_and_deleted_with_its_relations_after) {
+  engine_fixture f{retention_options(0, 30, 1000)};
+  auto done = engine_fixture::spec("noop");
+  done.set_ref("done");
+  done.set_batch("b");
+  auto slow = engine_fixture::sleep_spec(10s);
+  slow.set_ref("slow");
+  auto child = engine_fixture::spec("noop");
+  child.set_ref("child");
+  child.add_after("done");
+  child.add_after("slow");
+  auto ids = f.submit({done, slow, child});
+  f.run();
+  BOOST_TEST(state_of(f.get(ids[0])) == "SUCCEEDED");
+
+  f.advance(2s);  // retention passes while the child waits for `slow`: `done` stays
+
+  BOOST_TEST(exists(f, ids[0]));
+  BOOST_TEST(state_of(f.get(ids[2])) == "BLOCKED");
+  // After a restart the child still finds how `done` ended.
+  f.crash();
+  f.restart();
+  BOOST_TEST(state_of(f.await_for({ids[2]}, 1min).at(0)) == "SUCCEEDED");
+
+  f.advance(2s);  // now nothing waits: all three go, with their edges and batch membership
+  for (auto id : ids) BOOST_TEST(!exists(f, id));
+  BOOST_TEST(f.status().finished_in_store() == 0u);
+  bool any_edge = false;
+  BOOST_REQUIRE(f.ctx().store->children(ids[0], [&](uint64_t) { return !(any_edge = true); }).is_ok());
+  BOOST_TEST(!any_edge);
+  BOOST_TEST(code_name(f.try_batch("b").error()) == "unknown_job");
+}
