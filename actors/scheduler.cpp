@@ -233,6 +233,8 @@ NodeStatus status_of(scheduler_self self) {
   tp->set_last_10s(st.throughput.per_second(now, 10));
   tp->set_last_60s(st.throughput.per_second(now, 60));
   out.set_submitted_total(st.counters.submitted);
+  out.set_blocked(st.blocked_jobs);
+  out.set_aged_total(st.ready.aged());
   out.set_succeeded_total(st.counters.succeeded);
   out.set_failed_total(st.counters.failed_attempts);
   out.set_dead_total(st.counters.dead);

@@ -29,6 +29,8 @@ void print_status(const NodeStatus& s) {
                              by_priority[1], by_priority[2], by_priority[3],
                              by_priority[0] + by_priority[1] + by_priority[2] + by_priority[3]);
   }
+  std::cout << fmt::format("blocked (waiting for dependencies or a batch): {}; moved up a priority by aging: {}\n",
+                           s.blocked(), s.aged_total());
   std::cout << fmt::format("since start: {} submitted; {} succeeded, {} dead, {} cancelled; {} failed attempts\n",
                            s.submitted_total(), s.succeeded_total(), s.dead_total(), s.cancelled_total(),
                            s.failed_total());

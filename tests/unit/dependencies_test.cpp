@@ -91,6 +91,7 @@ BOOST_AUTO_TEST_CASE(a_diamond_runs_its_root_then_both_branches_then_the_join) {
   auto [a, b, c, d] = std::tuple{ids[0], ids[1], ids[2], ids[3]};
   BOOST_TEST(state_of(f.get(a)) == "RUNNING");
   for (auto id : {b, c, d}) BOOST_TEST(state_of(f.get(id)) == "BLOCKED");
+  BOOST_TEST(f.status().blocked() == 3u);
   // The refs became dependencies on ids.
   auto stored_d = f.get(d);
   BOOST_TEST(std::vector<job_id>(stored_d.spec().dependencies().begin(), stored_d.spec().dependencies().end()) ==
@@ -108,6 +109,7 @@ BOOST_AUTO_TEST_CASE(a_diamond_runs_its_root_then_both_branches_then_the_join) {
   BOOST_TEST(state_of(f.get(c)) == "SUCCEEDED");
   BOOST_TEST(state_of(f.get(d)) == "SUCCEEDED");
   BOOST_TEST(f.started() == (std::vector<job_id>{b, d}), boost::test_tools::per_element());
+  BOOST_TEST(f.status().blocked() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_job_after_a_job_that_already_succeeded_runs_at_once) {

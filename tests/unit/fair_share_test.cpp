@@ -110,6 +110,7 @@ BOOST_AUTO_TEST_CASE(aging_lifts_a_low_job_past_a_steady_stream_of_high_jobs) {
   // Every waiting job ages, the HIGH ones too (to CRITICAL after 1 s): the LOW job climbs one lane per second
   // and runs once it reaches the oldest HIGH work, after about 36 of the 100 ms HIGH jobs, not after all 100.
   BOOST_TEST(high_done < 40u);
+  BOOST_TEST(f.status().aged_total() > 0u);
   BOOST_TEST(high_done >= 15u);
   (void)blocker;
 }

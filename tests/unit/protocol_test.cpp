@@ -139,6 +139,9 @@ NodeStatus sample(const sample_context&, tag<NodeStatus>) {
   s.set_durability("group");
   s.add_kinds("noop");
   s.add_kinds("sleep");
+  s.set_submitted_total(120);
+  s.set_blocked(7);
+  s.set_aged_total(3);
   return s;
 }
 
