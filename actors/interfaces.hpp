@@ -48,8 +48,8 @@ using deps_atom = caf::atom_constant<caf::atom("deps")>;
 using journal_actor = caf::typed_actor<
     // Writes a batch; replies once it is durable.
     caf::replies_to<commit_atom, storage::write_batch>::with<ok_atom>,
-    // Deletes finished jobs listed by job_store::expired at the given history generation, if they are still in
-    // the history and no unfinished job depends on them; replies with how many were deleted.
+    // Deletes finished jobs listed by job_store::expired at the given history generation (and readied by
+    // prepare_expiry), if they are still in the history; replies with how many were deleted.
     caf::replies_to<expire_atom, std::vector<storage::history_entry>, uint64_t>::with<uint64_t>,
     // Internal: commits what has accumulated.
     caf::reacts_to<flush_atom>>;
@@ -119,7 +119,8 @@ namespace storage {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, history_entry& x) {
-  return f(caf::meta::type_name("troupe::storage::history_entry"), x.id, x.finished_at);
+  return f(caf::meta::type_name("troupe::storage::history_entry"), x.id, x.finished_at, x.has_relations, x.parents,
+           x.batch, x.batch_callback);
 }
 
 }  // namespace storage

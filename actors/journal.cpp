@@ -7,7 +7,6 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
-#include "storage/graph_queries.hpp"
 
 
 namespace troupe {
@@ -92,23 +91,10 @@ journal_actor::behavior_type journal(journal_self self, engine_context_ptr ctx) 
         commit(self);  // so that the store reflects every earlier write
         // Only a job that left the history since the listing (a retry) may be gone from it: check one by one then.
         bool check = st.ctx->store->history_changed_since(generation);
-        // The records name the relations (dependency edges, batch membership) that go with the jobs.
-        std::vector<job_id> ids;
-        ids.reserve(entries.size());
-        for (const auto& e : entries) ids.push_back(e.id);
-        std::vector<Job> records;
-        std::vector<bool> found;
-        if (auto s = st.ctx->store->multi_get(ids, &records, &found); !s)
-          return make_error(ec::storage_failure, s.message());
         uint64_t deleted = 0;
-        for (size_t i = 0; i < entries.size(); ++i) {
-          if (check && !st.ctx->store->in_history(entries[i])) continue;
-          // A parent stays while a job still waits for it: how it ended decides that job's fate after a restart.
-          bool needed = false;
-          if (auto s = storage::has_unfinished_child(*st.ctx->store, entries[i].id, &needed); !s)
-            return make_error(ec::storage_failure, s.message());
-          if (needed) continue;
-          st.batch.erase_finished(entries[i], found[i] ? &records[i] : nullptr);
+        for (const auto& e : entries) {
+          if (check && !st.ctx->store->in_history(e)) continue;
+          st.batch.erase_finished(e);
           ++deleted;
         }
         auto rp = self->make_response_promise<uint64_t>();

@@ -5,6 +5,8 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "storage/graph_queries.hpp"
+
 namespace troupe {
 
 namespace {
@@ -33,11 +35,17 @@ retention_actor::behavior_type retention(retention_self self, engine_context_ptr
           self->delayed_send(self, interval, tick_atom::value);
           return;
         }
+        bool full = expired.size() == retention_chunk;
+        // Relations to delete with the jobs; parents that unfinished jobs wait for stay.
+        if (auto s = storage::prepare_expiry(*ctx->store, &expired); !s) {
+          spdlog::error("retention: cannot read the jobs to delete: {}", s.message());
+          self->delayed_send(self, interval, tick_atom::value);
+          return;
+        }
         if (expired.empty()) {
           self->delayed_send(self, interval, tick_atom::value);
           return;
         }
-        bool full = expired.size() == retention_chunk;
         self->state.busy = true;
         self->request(journal, caf::infinite, expire_atom::value, std::move(expired), generation)
             .then(

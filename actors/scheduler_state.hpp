@@ -42,7 +42,7 @@ struct slot_entry {
   std::string pool;
   bool alive = true;
   bool busy = false;
-  ready_queue::flow_key key;  // while busy: the user and kind of its job, counted as running by the queue
+  ready_queue::flow_key key = {};  // while busy: the user and kind of its job, counted as running by the queue
 };
 
 // One await (or cancel) request: answered when every job it names is terminal.

@@ -184,6 +184,36 @@ status has_unfinished_child(const job_store& store, uint64_t parent, bool* out) 
   return *out ? status::ok() : check();
 }
 
+status prepare_expiry(const job_store& store, std::vector<history_entry>* entries) {
+  // Only jobs with relations need their record read; the rest are deleted by id alone.
+  std::vector<uint64_t> ids;
+  for (const auto& e : *entries)
+    if (e.has_relations) ids.push_back(e.id);
+  std::vector<Job> jobs;
+  std::vector<bool> found;
+  if (auto s = store.multi_get(ids, &jobs, &found); !s) return s;
+  std::vector<history_entry> kept;
+  kept.reserve(entries->size());
+  size_t next = 0;
+  for (auto& e : *entries) {
+    if (e.has_relations) {
+      auto i = next++;
+      if (found[i]) {
+        const auto& spec = jobs[i].spec();
+        e.parents.assign(spec.dependencies().begin(), spec.dependencies().end());
+        e.batch = spec.batch();
+        e.batch_callback = spec.batch_callback();
+      }
+    }
+    // Any job can be a parent, whether or not it has relations of its own.
+    bool needed = false;
+    if (auto s = has_unfinished_child(store, e.id, &needed); !s) return s;
+    if (!needed) kept.push_back(std::move(e));
+  }
+  *entries = std::move(kept);
+  return status::ok();
+}
+
 status batch_summary(const job_store& store, std::string_view batch, BatchSummary* out) {
   out->Clear();
   out->set_batch(std::string{batch});

@@ -7,7 +7,8 @@
 //   jobs           id (8)                               Job (protobuf)
 //   queue          lane (1) . ready_seq (8)             id (8)          READY and RUNNING jobs, FIFO per lane
 //   scheduled      run_at_us (8) . id (8)               empty           SCHEDULED jobs by due time
-//   history        finished_at_us (8) . id (8)          empty           terminal jobs by finish time (retention)
+//   history        finished_at_us (8) . id (8)          "r" or empty    terminal jobs by finish time (retention);
+//                                                                       "r": it has relations to delete with it
 //   meta           name (ASCII)                         per name        "next_id": next job id (8)
 //   blocked        id (8)                               empty           BLOCKED jobs (dependencies, batch callbacks)
 //   deps           parent id (8) . child id (8)         empty           dependency edges, until the child is deleted
@@ -39,6 +40,8 @@ std::string batch_callback_prefix(std::string_view batch);
 std::string queue_value(uint64_t id, std::string_view user, std::string_view kind);
 
 inline constexpr std::string_view meta_next_id = "next_id";
+// The value of a history entry whose job has relations to delete with it (edges, batch entries); otherwise empty.
+inline constexpr char history_has_relations = 'r';
 
 // Decoders for the keys above. REQUIRES: the key has the layout above.
 inline uint64_t job_id_of_job_key(std::string_view key) { return get_u64(key); }

@@ -292,7 +292,7 @@ status job_store::expired(uint64_t keep, micros cutoff, size_t limit, std::vecto
     for (it->Seek(from); it->Valid() && out->size() < limit; it->Next()) {
       auto key = it->key().ToStringView();
       if (key.size() != 16) return status::corruption("history index: malformed entry");
-      history_entry e{keys::id_of_timed_key(key), keys::time_of_timed_key(key)};
+      history_entry e{keys::id_of_timed_key(key), keys::time_of_timed_key(key), !it->value().empty()};
       if (out->size() >= excess && e.finished_at >= cutoff) break;
       out->push_back(e);
     }

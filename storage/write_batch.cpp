@@ -43,6 +43,10 @@ index_entry index_of(const job_position& pos) {
 
 uint8_t family_id(cf family) { return static_cast<uint8_t>(family); }
 
+bool has_relations(const JobSpec& spec) {
+  return spec.dependencies_size() > 0 || !spec.batch().empty() || !spec.batch_callback().empty();
+}
+
 }  // namespace
 
 void write_batch::add(uint8_t family, bool erase, std::string key, std::string value) {
@@ -61,6 +65,8 @@ void write_batch::add_index(bool erase, std::string key, uint8_t family, const J
   std::string value;
   if (!erase && family == family_id(cf::queue))
     value = keys::queue_value(job.id(), job.spec().user(), job.spec().kind());
+  if (!erase && family == family_id(cf::history) && has_relations(job.spec()))
+    value.assign(1, keys::history_has_relations);
   add(family, erase, std::move(key), std::move(value));
   if (family == family_id(cf::history)) {
     history_delta_ += erase ? -1 : 1;
@@ -94,16 +100,13 @@ const std::string& write_batch::update(const Job& job, const job_position& befor
   return ops_[stored].value;
 }
 
-void write_batch::erase_finished(const history_entry& entry, const Job* record) {
+void write_batch::erase_finished(const history_entry& entry) {
   auto key = keys::history(entry.finished_at, entry.id);
   if (key > history_floor_) history_floor_ = key;
-  if (record != nullptr) {
-    for (auto parent : record->spec().dependencies()) add(family_id(cf::deps), true, keys::edge(parent, entry.id));
-    if (!record->spec().batch().empty())
-      add(family_id(cf::batches), true, keys::batch_member(record->spec().batch(), entry.id));
-    if (!record->spec().batch_callback().empty())
-      add(family_id(cf::batches), true, keys::batch_callback(record->spec().batch_callback(), entry.id));
-  }
+  for (auto parent : entry.parents) add(family_id(cf::deps), true, keys::edge(parent, entry.id));
+  if (!entry.batch.empty()) add(family_id(cf::batches), true, keys::batch_member(entry.batch, entry.id));
+  if (!entry.batch_callback.empty())
+    add(family_id(cf::batches), true, keys::batch_callback(entry.batch_callback, entry.id));
   add(family_id(cf::jobs), true, keys::job(entry.id));
   add(family_id(cf::history), true, std::move(key));
   --history_delta_;

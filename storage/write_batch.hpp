@@ -25,10 +25,15 @@ struct job_position {
   static job_position of(const Job& job);
 };
 
-// A finished job's entry in the history index.
+// A finished job's entry in the history index, and the relations that go with the job when it is deleted (filled
+// from its record by prepare_expiry, storage/graph_queries.hpp, for entries whose index value says it has any).
 struct history_entry {
   uint64_t id = 0;
   micros finished_at = 0;
+  bool has_relations = false;          // the job has dependencies, a batch or a batch callback (index value)
+  std::vector<uint64_t> parents = {};  // its dependencies: the edges parent . id
+  std::string batch = {};              // its batch membership
+  std::string batch_callback = {};     // the batch it is the callback of
 };
 
 // One buffered operation. `family` is a storage::cf value.
@@ -47,9 +52,8 @@ class write_batch {
   // A changed job: its record; its index entry moves from `before` to where job.state() puts it. Returns the
   // serialized record.
   const std::string& update(const Job& job, const job_position& before);
-  // Deletes a finished job: its record, its history entry and, given its `record`, its dependency edges and
-  // batch membership.
-  void erase_finished(const history_entry& entry, const Job* record);
+  // Deletes a finished job: its record, its history entry, and the relations the entry names.
+  void erase_finished(const history_entry& entry);
   // Persists the id counter: ids below `next` are taken.
   void set_next_id(uint64_t next);
   // Moves every operation of `other` after this batch's own.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "schemas/lifecycle.hpp"
+#include "storage/graph_queries.hpp"
 #include "storage/keys.hpp"
 #include "storage/store.hpp"
 #include "storage/write_batch.hpp"
@@ -187,7 +188,7 @@ BOOST_FIXTURE_TEST_CASE(erasing_a_finished_job_deletes_its_record_and_its_histor
   write(batch);
   BOOST_TEST(store->history_size() == 2);
 
-  batch.erase_finished(history_entry{7, t0 + 5}, nullptr);
+  batch.erase_finished(history_entry{7, t0 + 5});
   write(batch);
 
   BOOST_TEST(!exists(7));
@@ -277,7 +278,12 @@ BOOST_FIXTURE_TEST_CASE(a_blocked_job_is_indexed_with_its_edges_and_batch_until_
   lifecycle::cancel(job, t0 + 2, "test");
   batch.update(job, before);
   write(batch);
-  batch.erase_finished(history_entry{3, t0 + 2}, &job);
+  std::vector<history_entry> expiring{history_entry{3, t0 + 2, /*has_relations=*/true}};
+  BOOST_REQUIRE(storage::prepare_expiry(*store, &expiring).is_ok());
+  BOOST_REQUIRE_EQUAL(expiring.size(), 1u);
+  BOOST_TEST(expiring[0].parents == (ids{1, 2}), tt::per_element());
+  BOOST_TEST(expiring[0].batch == "b");
+  batch.erase_finished(expiring[0]);
   write(batch);
   BOOST_TEST(!exists(3));
   BOOST_TEST(children_of(*store, 1) == (ids{4}), tt::per_element());
@@ -288,7 +294,9 @@ BOOST_FIXTURE_TEST_CASE(a_blocked_job_is_indexed_with_its_edges_and_batch_until_
   lifecycle::cancel(cb, t0 + 3, "test");
   batch.update(cb, before);
   write(batch);
-  batch.erase_finished(history_entry{5, t0 + 3}, &cb);
+  expiring = {history_entry{5, t0 + 3, /*has_relations=*/true}};
+  BOOST_REQUIRE(storage::prepare_expiry(*store, &expiring).is_ok());
+  batch.erase_finished(expiring.at(0));
   write(batch);
   BOOST_TEST(callbacks_of(*store, "b").empty());
 }
@@ -615,7 +623,7 @@ BOOST_FIXTURE_TEST_CASE(
   auto listed = expired(*store, 4, t0 + 3500, 10);
   BOOST_REQUIRE((ids_of(listed) == ids{2, 4, 1}));
   write_batch batch;
-  for (const auto& e : listed) batch.erase_finished(e, nullptr);
+  for (const auto& e : listed) batch.erase_finished(e);
   write(batch);
 
   BOOST_TEST(store->history_size() == 3);
@@ -643,7 +651,7 @@ BOOST_FIXTURE_TEST_CASE(the_history_changes_when_a_finished_job_goes_back_to_rea
   // still holds.
   write_batch batch;
   batch.insert(make_job(8, Job::DEAD, {.finished_at = t0 + 7000}));
-  batch.erase_finished(history_entry{2, t0 + 1000}, nullptr);
+  batch.erase_finished(history_entry{2, t0 + 1000});
   auto ready = get(7);
   auto before = job_position::of(ready);
   lifecycle::start_attempt(ready, Lease{}, t0 + 7000);
