@@ -18,6 +18,7 @@
 
 #include "actors/engine_context.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/ready_queue.hpp"
 #include "actors/system_config.hpp"
 #include "troupe/client.hpp"
 #include "troupe/json.hpp"
@@ -134,6 +135,31 @@ caf::expected<std::string> dag(const bench_options& o, caf::actor_system& sys, n
                      o.shape, o.jobs, o.shape == "chain" ? 0 : seed, o.node.maxConcurrentJobs,
                      to_string(o.node.durability), secs(start, submitted), secs(submitted, drained),
                      static_cast<double>(o.jobs) / secs(start, drained), peak_rss_mb());
+}
+
+// The ready queue alone: what one push and one pop cost with many users and jobs queued.
+std::string queue_only(const bench_options& o) {
+  fair_share_config config;
+  config.aging_threshold = static_cast<micros>(o.node.priorityAgingMs) * 1000;
+  ready_queue q{config};
+  std::mt19937_64 rng{42};
+  std::vector<ready_queue::flow_key> keys;
+  for (uint32_t u = 0; u < o.users; ++u)
+    for (const char* kind : {"a", "b", "c", "d"}) keys.push_back(q.key_of("user-" + std::to_string(u), kind));
+  std::vector<std::pair<ready_queue::flow_key, int>> jobs(o.jobs);
+  for (auto& j : jobs) j = {keys[rng() % keys.size()], static_cast<int>(rng() % 4)};
+  auto t0 = steady_ns();
+  for (uint64_t i = 0; i < o.jobs; ++i) q.push(jobs[i].second, i + 1, i + 1, jobs[i].first, 0);
+  auto t1 = steady_ns();
+  uint64_t popped = 0;
+  while (auto p = q.pop(0)) {
+    q.finished(p->key);
+    ++popped;
+  }
+  auto t2 = steady_ns();
+  return fmt::format("workload=queue jobs={} users={} popped={} push_ns={:.0f} pop_ns={:.0f}", o.jobs, o.users,
+                     popped, static_cast<double>(t1 - t0) / static_cast<double>(o.jobs),
+                     static_cast<double>(t2 - t1) / static_cast<double>(std::max<uint64_t>(popped, 1)));
 }
 
 // Start times of probe jobs (steady clock, ns), written by the probe kind on the slots' threads.
@@ -326,9 +352,10 @@ caf::expected<std::string> fairness(const bench_options& o, caf::actor_system& s
 }  // namespace
 
 caf::expected<std::string> run_bench(bench_options o, const std::function<void(double)>& progress) {
+  if (o.workload == "queue") return queue_only(o);
   if (o.workload != "burn" && o.workload != "steady" && o.workload != "fairness" && o.workload != "dag")
     return make_error(ec::invalid_argument,
-                      "--workload must be burn, steady, fairness or dag, not '" + o.workload + "'");
+                      "--workload must be burn, steady, fairness, dag or queue, not '" + o.workload + "'");
   bench_dir dir{o.node.data};
   if (dir.path().empty()) return make_error(ec::storage_failure, "cannot create a temporary data directory");
   o.node.data = dir.path();

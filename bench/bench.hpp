@@ -10,6 +10,9 @@
 //   dag:    one workflow of N no-op jobs submitted in one request, shaped as a chain (each job after the one
 //           before) or in layers of 1,000 (each job after 2 random jobs of the layer above; seeded), then drained.
 //           -> workflow=dag shape=... jobs=N submit_s=... drain_s=... jobs_per_s=...
+//   queue:  the scheduler's ready queue alone (no node): N jobs over U users and 4 kinds, random priorities,
+//           pushed, then popped (each pop's job finished at once).
+//           -> workload=queue jobs=N users=U push_ns=... pop_ns=...
 //   fairness: user "heavy" queues N no-op jobs at once; while they drain, user "light" submits one job at a time
 //           at R jobs/s. Fair share keeps the light user's pickup latency low behind the flood.
 //           -> workload=fairness heavy_jobs=N light_jobs=... light_p50_pickup_ms=... light_p99_pickup_ms=...
@@ -27,10 +30,10 @@
 namespace troupe {
 
 struct bench_options {
-  std::string workload = "burn";  // burn | steady | fairness | dag
+  std::string workload = "burn";  // burn | steady | fairness | dag | queue
   uint64_t jobs = 200'000;        // burn; fairness: the heavy user's jobs
   uint32_t submit_batch = 1000;   // burn: jobs per submit request
-  uint32_t users = 1;             // burn: jobs are spread over this many users (fair share's cost)
+  uint32_t users = 1;             // burn, queue: jobs are spread over this many users (fair share's cost)
   std::string shape = "chain";    // dag: chain | layers
   uint64_t seed = 0;              // dag (layers): 0 picks one (printed)
   double rate = 10'000;           // steady: jobs per second offered

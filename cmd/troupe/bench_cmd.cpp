@@ -23,15 +23,16 @@ void add_bench_command(CLI::App& app, std::optional<command_fn>& run) {
                                              "at --rate for --seconds, measuring pickup latency; fairness: a heavy "
                                              "user queues --jobs no-op jobs while a light user submits at "
                                              "--light-rate, measuring the light user's pickup latency; dag: one "
-                                             "workflow of --jobs no-op jobs (--shape chain or layers)")
-      ->check(CLI::IsMember({"burn", "steady", "fairness", "dag"}))
+                                             "workflow of --jobs no-op jobs (--shape chain or layers); queue: the "
+                                             "ready queue alone, --jobs over --users")
+      ->check(CLI::IsMember({"burn", "steady", "fairness", "dag", "queue"}))
       ->capture_default_str();
   auto* jobs = cmd->add_option("--jobs", o->jobs, "burn: how many jobs; fairness: the heavy user's jobs (default "
                                                   "100000); dag: the workflow's jobs (default 100000, at most "
                                                   "100000: one request)")
                    ->check(CLI::Range(uint64_t{1}, uint64_t{100'000'000}))
                    ->capture_default_str();
-  cmd->add_option("--users", o->users, "burn: spread the jobs over this many users")
+  cmd->add_option("--users", o->users, "burn, queue: spread the jobs over this many users")
       ->check(CLI::Range(1u, 1'000'000u))
       ->capture_default_str();
   cmd->add_option("--shape", o->shape, "dag: chain (each job after the one before) or layers (of 1,000; each job "
