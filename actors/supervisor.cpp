@@ -135,7 +135,8 @@ void restart_engine(supervisor_self self, const caf::error& reason) {
     return;
   }
   st.restart_times.push_back(now);
-  spdlog::error("engine failure ({}); restarting the scheduler, dependency manager, journal and pool", describe(reason));
+  spdlog::error("engine failure ({}); restarting the scheduler, dependency manager, journal and pool",
+                describe(reason));
   st.current = supervisor_state::phase::restarting;
   stop_and_await(self, st.pool, caf::exit_reason::kill);
   stop_and_await(self, st.scheduler, caf::exit_reason::kill);

@@ -167,9 +167,16 @@ caf::error check_batches(const std::vector<JobSpec>& specs, const storage::job_s
 }  // namespace
 
 caf::error validate_relations(std::vector<JobSpec>& specs, const storage::job_store& store) {
+  // Most requests name no relations: then only the batch names need a look.
+  bool refs = std::any_of(specs.begin(), specs.end(),
+                          [](const JobSpec& s) { return !s.ref().empty() || s.after_size() > 0; });
+  bool stored =
+      std::any_of(specs.begin(), specs.end(), [](const JobSpec& s) { return s.dependencies_size() > 0; });
   std::vector<std::vector<size_t>> after;
-  if (auto err = check_refs(specs, &after)) return err;
-  if (auto err = check_stored_dependencies(specs, store)) return err;
+  if (refs)
+    if (auto err = check_refs(specs, &after)) return err;
+  if (stored)
+    if (auto err = check_stored_dependencies(specs, store)) return err;
   return check_batches(specs, store);
 }
 

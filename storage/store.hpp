@@ -86,7 +86,8 @@ class job_store {
   // The next FIFO position for a job entering a ready lane (above every position stored at open).
   uint64_t take_ready_seq();
 
-  // --- writes ---------------------------------------------------------------------------------------------  // Applies `batch` atomically, its operations sorted by (column family, key) and same-key operations in order;
+  // --- writes ---------------------------------------------------------------------------------------------
+  // Applies `batch` atomically, its operations sorted by (column family, key) and same-key operations in order;
   // with `sync`, returns after the WAL is fsynced. Clears the batch.
   status write(write_batch& batch, bool sync);
 

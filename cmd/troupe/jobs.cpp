@@ -76,7 +76,8 @@ int show_plan(const ExecutionPlan& plan, bool json) {
   for (auto id : plan.critical_path()) path += (path.empty() ? "" : " -> ") + std::to_string(id);
   std::cout << fmt::format("job {}: {} jobs in its plan; critical path {} jobs: {}{}\n", plan.job(), plan.steps_size(),
                            plan.critical_path_length(), path, plan.truncated() ? " (plan truncated)" : "");
-  std::cout << fmt::format("{:>5}  {:>10}  {:<16}  {:<12}  {:<9}  {}\n", "LEVEL", "ID", "REF", "KIND", "STATE", "AFTER");
+  std::cout << fmt::format("{:>5}  {:>10}  {:<16}  {:<12}  {:<9}  {}\n", "LEVEL", "ID", "REF", "KIND", "STATE",
+                           "AFTER");
   for (const auto& step : plan.steps()) {
     std::string after;
     for (auto id : step.dependencies()) after += (after.empty() ? "" : ",") + std::to_string(id);

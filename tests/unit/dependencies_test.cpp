@@ -129,7 +129,8 @@ BOOST_AUTO_TEST_CASE(the_execution_plan_lists_ancestors_and_descendants_in_topol
   auto blocker = f.submit(engine_fixture::sleep_spec(1000ms));
   auto other = f.submit(engine_fixture::record_spec());  // queued, unrelated
   auto ids = f.submit({node(engine_fixture::record_spec(), "a"), node(engine_fixture::record_spec(), "b", {"a"}),
-                       node(engine_fixture::record_spec(), "c", {"a"}), node(engine_fixture::record_spec(), "d", {"b", "c"}),
+                       node(engine_fixture::record_spec(), "c", {"a"}),
+                       node(engine_fixture::record_spec(), "d", {"b", "c"}),
                        node(engine_fixture::record_spec(), "e", {"d"})});
   auto [a, b, c, d, e] = std::tuple{ids[0], ids[1], ids[2], ids[3], ids[4]};
   (void)blocker;

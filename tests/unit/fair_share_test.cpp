@@ -78,7 +78,8 @@ BOOST_AUTO_TEST_CASE(user_weights_share_dispatches_in_proportion) {
   f.await_for({blocker}, 1min);
   // In the first 200 starts (both users still have work) big gets 3 for every 1 of small.
   std::vector<job_id> first(f.started().begin(), f.started().begin() + 200);
-  auto of_big = std::count_if(first.begin(), first.end(), [&](job_id id) { return id >= big.front() && id <= big.back(); });
+  auto of_big =
+      std::count_if(first.begin(), first.end(), [&](job_id id) { return id >= big.front() && id <= big.back(); });
   BOOST_TEST(of_big == 150);
   (void)small;
 }
@@ -106,7 +107,8 @@ BOOST_AUTO_TEST_CASE(aging_lifts_a_low_job_past_a_steady_stream_of_high_jobs) {
   for (auto id : high) high_done += state_of(f.get(id)) == "SUCCEEDED" ? 1 : 0;
   auto job = f.get(low);
   BOOST_TEST_MESSAGE("the LOW job ran after " << high_done << " of 100 HIGH jobs, "
-                     << (to_micros(job.finished_at()) - to_micros(job.created_at())) / 1000 << " ms after it was submitted");
+                                             << (to_micros(job.finished_at()) - to_micros(job.created_at())) / 1000
+                                             << " ms after it was submitted");
   // Every waiting job ages, the HIGH ones too (to CRITICAL after 1 s): the LOW job climbs one lane per second
   // and runs once it reaches the oldest HIGH work, after about 36 of the 100 ms HIGH jobs, not after all 100.
   BOOST_TEST(high_done < 40u);
