@@ -40,6 +40,7 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using ok_atom = caf::atom_constant<caf::atom("ok")>;
 using reader_atom = caf::atom_constant<caf::atom("reader")>;
 using deps_atom = caf::atom_constant<caf::atom("deps")>;
+using due_atom = caf::atom_constant<caf::atom("due")>;
 
 // --- journal ---------------------------------------------------------------------------------------------------
 
@@ -110,8 +111,8 @@ using scheduler_actor = caf::typed_actor<
     caf::reacts_to<hand_back_atom>,
     // The reader to load records from (after the supervisor restarted it).
     caf::reacts_to<reader_atom, reader_actor>,
-    // Internal: write what accumulated; continue dispatching after a full turn.
-    caf::reacts_to<flush_atom>, caf::reacts_to<dispatch_atom>>;
+    // Internal: write what accumulated; continue dispatching after a full turn; scheduled jobs came due.
+    caf::reacts_to<flush_atom>, caf::reacts_to<dispatch_atom>, caf::reacts_to<due_atom>>;
 
 // --- inspection --------------------------------------------------------------------------------------------------
 

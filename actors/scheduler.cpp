@@ -111,6 +111,11 @@ caf::result<std::vector<job_id>> submit(scheduler_self self, std::vector<JobSpec
     }
     lifecycle::accept(job, id, now, st.ctx->store->take_ready_seq());
     if (st.blocked_jobs > 0 && !batch.empty()) st.after.dep_events.push_back({id, Job::READY, batch});
+    if (job.state() == Job::SCHEDULED) {  // its run_at is ahead: the timer queue takes it once it is durable
+      st.after.scheduled.emplace_back(to_micros(job.scheduled_for()), id);
+      st.batch.insert(job);
+      continue;
+    }
     auto key = flow_key_of(st, job);
     if (direct && !st.free_slots.empty() && st.ready.may_start(key)) {
       auto slot = occupy_slot(st, key, /*counted=*/false);
@@ -158,6 +163,19 @@ caf::result<std::vector<Job>> await_jobs(scheduler_self self, const std::vector<
   return rp;
 }
 
+// Cancels a job that is not in flight, as read from the store: out of the ready queue now if it is queued,
+// CANCELLED in the next commit.
+void cancel_record(scheduler_self self, Job job) {
+  auto& st = self->state;
+  if (job.state() == Job::READY) st.ready.remove(job.id(), lifecycle::lane_of(job.spec().priority()));
+  auto before = storage::job_position::of(job);
+  auto now = st.ctx->wall->now();
+  lifecycle::cancel(job, now, "cancelled by a client");
+  ++st.counters.cancelled;
+  st.throughput.record(now);
+  queue_final(self, std::move(job), before);
+}
+
 caf::result<Job> cancel(scheduler_self self, job_id id) {
   auto& st = self->state;
   auto rp = self->make_response_promise<Job>();
@@ -186,19 +204,31 @@ caf::result<Job> cancel(scheduler_self self, job_id id) {
                                                      lifecycle::state_name(job.state())));
       return rp;
     }
-    // Queued: out of the ready queue now, CANCELLED in the next commit.
-    if (job.state() == Job::READY) st.ready.remove(id, lifecycle::lane_of(job.spec().priority()));
     add_waiter(self, id, waiter{req, 0});
-    auto before = storage::job_position::of(job);
-    lifecycle::cancel(job, st.ctx->wall->now(), "cancelled by a client");
-    ++st.counters.cancelled;
-    st.throughput.record(st.ctx->wall->now());
-    queue_final(self, std::move(job), before);
+    cancel_record(self, std::move(job));
     return rp;
   }
   add_waiter(self, id, waiter{req, 0});
   return rp;
 }
+
+}  // namespace
+
+void cancel_stored(scheduler_self self, job_id id) {
+  Job job;
+  if (auto s = self->state.ctx->store->get(id, &job); !s) {
+    spdlog::error("scheduler: cannot read job {} to cancel it: {}", id, s.message());
+    return;
+  }
+  if (!lifecycle::is_terminal(job.state())) cancel_record(self, std::move(job));
+}
+
+backoff_policy retry_policy_of(const scheduler_state& st, const Job& job) {
+  auto kind = st.kind_retry.find(job.spec().kind());
+  return apply(job.spec().retry(), kind != st.kind_retry.end() ? kind->second : st.node_retry);
+}
+
+namespace {
 
 NodeStatus status_of(scheduler_self self) {
   auto& st = self->state;
@@ -234,6 +264,7 @@ NodeStatus status_of(scheduler_self self) {
   tp->set_last_60s(st.throughput.per_second(now, 60));
   out.set_submitted_total(st.counters.submitted);
   out.set_blocked(st.blocked_jobs);
+  out.set_scheduled(st.scheduled_jobs);
   out.set_aged_total(st.ready.aged());
   out.set_succeeded_total(st.counters.succeeded);
   out.set_failed_total(st.counters.failed_attempts);
@@ -296,12 +327,20 @@ void rebuild(scheduler_self self) {
   // Every BLOCKED job goes to the dependency manager again, which reads what each waits for from the store.
   std::vector<dependency_event> blocked;
   if (s) s = st.ctx->store->scan_blocked([&](job_id id) { blocked.push_back({id, Job::BLOCKED, {}}); });
+  // Every SCHEDULED job goes to the timer queue.
+  std::vector<std::pair<micros, job_id>> scheduled;
+  if (s) s = st.ctx->store->scan_scheduled([&](micros at, job_id id) { scheduled.emplace_back(at, id); });
   if (!s) {
     spdlog::critical("scheduler: cannot read the queue indexes: {}", s.message());
     self->quit(make_error(ec::storage_failure, s.message()));
     return;
   }
   if (queued > 0) spdlog::info("scheduler: {} ready jobs queued from the store", queued);
+  if (!scheduled.empty()) {
+    spdlog::info("scheduler: {} jobs scheduled for later", scheduled.size());
+    st.scheduled_jobs = scheduled.size();
+    add_timers(self, scheduled);
+  }
   if (!blocked.empty()) {
     spdlog::info("scheduler: {} jobs wait for dependencies or batches", blocked.size());
     st.blocked_jobs = blocked.size();
@@ -317,6 +356,11 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
   st.reader = std::move(reader);
   st.deps = std::move(deps);
   st.ready = ready_queue{fair_share_of(ctx->options)};
+  st.node_retry = backoff_policy{static_cast<micros>(ctx->options.retryBaseMs) * 1000, ctx->options.retryFactor,
+                                 static_cast<micros>(ctx->options.retryMaxDelayMs) * 1000, ctx->options.retryJitter};
+  for (const auto& [kind, r] : parse_kind_retry(ctx->options.kindRetry).value_or(std::unordered_map<std::string, retry_setting>{}))
+    st.kind_retry[kind] = backoff_policy{static_cast<micros>(r.base_ms) * 1000, r.factor,
+                                         static_cast<micros>(r.max_delay_ms) * 1000, r.jitter};
   st.started_at = ctx->wall->now();
   self->set_down_handler([=](caf::down_msg& msg) { on_slot_down(self, msg); });
   rebuild(self);
@@ -351,6 +395,7 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
         self->state.dispatch_scheduled = false;
         dispatch(self);
       },
+      [=](due_atom) { fire_timers(self); },
   };
 }
 

@@ -43,7 +43,7 @@ void carry_out(scheduler_self self, const std::vector<dependency_decision>& deci
       continue;
     }
     lifecycle::release(job, now, st.ctx->store->take_ready_seq(), reason);
-    if (auto key = flow_key_of(st, job); can_start_at_once(st, key)) {
+    if (auto key = flow_key_of(st, job); job.state() == Job::READY && can_start_at_once(st, key)) {
       --st.blocked_jobs;
       start_attempt_in(self, std::move(job), occupy_slot(st, key, /*counted=*/false), &before);
       continue;

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/scheduler_state.hpp"
+#include "schemas/backoff.hpp"
 #include "schemas/lifecycle.hpp"
 
 namespace troupe {
@@ -44,7 +45,10 @@ void queue_final(scheduler_self self, Job job, const storage::job_position& befo
   if (lifecycle::is_terminal(job.state()) && st.blocked_jobs > 0)
     st.after.dep_events.push_back({job.id(), job.state(), job.spec().batch()});
   if (before.state == Job::BLOCKED) --st.blocked_jobs;
-  if (job.state() == Job::READY) {
+  if (before.state == Job::SCHEDULED) --st.scheduled_jobs;
+  if (job.state() == Job::SCHEDULED) {
+    st.after.scheduled.emplace_back(to_micros(job.scheduled_for()), job.id());
+  } else if (job.state() == Job::READY) {
     st.after.requeued.push_back(
         {lifecycle::lane_of(job.spec().priority()), flow_key_of(st, job), {job.ready_seq(), job.id(), record}});
   } else {
@@ -80,7 +84,8 @@ void finish(scheduler_self self, Job job, running_job::stop_reason stop, outcome
   } else {
     if (result.code == outcome::status::cancelled && stop == running_job::stop_reason::cancel)
       result.error = "cancelled while running";
-    lifecycle::finish_attempt(job, result, duration, now, st.ctx->store->take_ready_seq());
+    lifecycle::finish_attempt(job, result, duration, now, st.ctx->store->take_ready_seq(),
+                              now + backoff_delay(retry_policy_of(st, job), job.attempts(), job.id()));
   }
   count_result(st, result, job, now);
   queue_final(self, std::move(job), before);
@@ -303,6 +308,12 @@ void on_committed(scheduler_self self, after_commit& done) {
     st.cancel_after_write.erase(e.id);
     notify_waiters(self, e.id, e.record ? &*e.record : nullptr);
   }
+  for (const auto& [at, id] : done.scheduled) {
+    st.finishing.erase(id);
+    if (st.cancel_after_write.erase(id) > 0) cancel_stored(self, id);
+  }
+  st.scheduled_jobs += done.scheduled.size();
+  if (!done.scheduled.empty()) add_timers(self, done.scheduled);
   if (!done.dep_events.empty()) report_to_dependencies(self, std::move(done.dep_events));
 }
 

@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <queue>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "actors/engine_context.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/ready_queue.hpp"
+#include "schemas/backoff.hpp"
 
 namespace troupe {
 
@@ -82,8 +84,10 @@ struct after_commit {
   std::vector<queued> requeued; // retried or handed back: queue again
   std::vector<terminal> ended;  // terminal: answer waiters
   std::vector<dependency_event> dep_events;  // for the dependency manager
+  std::vector<std::pair<micros, job_id>> scheduled;  // SCHEDULED until then: into the timer queue
   bool empty() const {
-    return submits.empty() && started.empty() && requeued.empty() && ended.empty() && dep_events.empty();
+    return submits.empty() && started.empty() && requeued.empty() && ended.empty() && dep_events.empty() &&
+           scheduled.empty();
   }
 };
 
@@ -118,6 +122,11 @@ struct scheduler_state {
   reader_actor reader;
   dependency_actor deps;
   ready_queue ready;
+  // SCHEDULED jobs by due time, earliest first (entries of jobs that left SCHEDULED meanwhile are dropped when
+  // they come due), the number of SCHEDULED jobs, and the time the next timer is armed for.
+  std::priority_queue<std::pair<micros, job_id>, std::vector<std::pair<micros, job_id>>, std::greater<>> timers;
+  uint64_t scheduled_jobs = 0;
+  micros timer_at = INT64_MAX;
   // BLOCKED jobs (stored or being stored). While there are any, the dependency manager hears of every job that
   // ends and every job of a batch that is stored; without any, nothing can wait, so it hears nothing.
   uint64_t blocked_jobs = 0;
@@ -141,6 +150,8 @@ struct scheduler_state {
   bool draining = false;
   std::vector<caf::typed_response_promise<ok_atom>> drain_promises;
 
+  backoff_policy node_retry;                                  // from the retry* options
+  std::unordered_map<std::string, backoff_policy> kind_retry;  // from kindRetry
   scheduler_counters counters;
   throughput_window throughput;
   micros started_at = 0;
@@ -161,6 +172,12 @@ void flush(scheduler_self self);
 void start_attempt_in(scheduler_self self, Job job, uint32_t slot, const storage::job_position* before);
 // Reports what became durable to the dependency manager and carries out its decisions.
 void report_to_dependencies(scheduler_self self, std::vector<dependency_event> events);
+
+// --- scheduler_timers.cpp ---
+// Adds SCHEDULED jobs (due time, id) to the timer queue and arms the timer for the earliest.
+void add_timers(scheduler_self self, const std::vector<std::pair<micros, job_id>>& due);
+// The timer fired: jobs whose time came turn READY (their records are loaded, then written READY).
+void fire_timers(scheduler_self self);
 // Records a job's new state after an attempt (or a cancel before it ran): into the next commit, and then into
 // the ready queue (READY) or to its waiters (terminal).
 void queue_final(scheduler_self self, Job job, const storage::job_position& before);
@@ -173,6 +190,10 @@ uint32_t occupy_slot(scheduler_state& st, ready_queue::flow_key key, bool counte
 void release_slot(scheduler_self self, uint32_t slot);
 // The ready queue's key of a job.
 ready_queue::flow_key flow_key_of(scheduler_state& st, const Job& job);
+// How a job's failed attempts are retried: its own policy, then its kind's (kindRetry), then the node's.
+backoff_policy retry_policy_of(const scheduler_state& st, const Job& job);
+// Cancels job `id` as stored (it is not in flight): into the next commit.
+void cancel_stored(scheduler_self self, job_id id);
 // The slot died (`reason`): fails the attempt it was running. Its run request is never answered: CAF 0.17 does
 // not break the promises of an actor that dies, so the down message is the only news of it.
 void fail_attempts_in(scheduler_self self, uint32_t slot, const caf::error& reason);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "schemas/backoff.hpp"
 #include "schemas/time.hpp"
 #include "troupe/error.hpp"
 
@@ -46,8 +47,10 @@ caf::error validate_spec(JobSpec& spec, const node_options& options, const kind_
   if (spec.batch().size() > 256) return make_error(ec::invalid_argument, "batch is longer than 256 bytes");
   if (spec.labels_size() > 64) return make_error(ec::invalid_argument, "more than 64 labels");
   // Features of later milestones: refuse them clearly rather than store jobs that would never run as asked.
-  if (spec.has_run_at())
-    return make_error(ec::invalid_argument, "run_at (delayed jobs) is not supported by this node yet");
+  if (spec.has_run_at() && (spec.run_at().seconds() < 0 || spec.run_at().seconds() > max_run_at_seconds))
+    return make_error(ec::invalid_argument, "run_at is not a time between 1970 and 2200");
+  if (auto problem = check_retry_policy(spec.retry()); *problem != '\0')
+    return make_error(ec::invalid_argument, problem);
   if (!spec.idempotency_key().empty())
     return make_error(ec::invalid_argument, "idempotency_key (unique jobs) is not supported by this node yet");
   return kind->check(spec);

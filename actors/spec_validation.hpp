@@ -14,6 +14,8 @@ namespace troupe {
 constexpr size_t max_jobs_per_submit = 100'000;
 // Most attempts a job may ask for.
 constexpr uint32_t max_attempts_limit = 1000;
+// Latest run_at accepted (2200-01-01T00:00:00Z).
+constexpr int64_t max_run_at_seconds = 7'258'118'400;
 
 // Checks `spec` and fills in defaults. Returns none, or an error (invalid_argument, unknown_kind,
 // payload_too_large, forbidden) whose message names the field and the problem.

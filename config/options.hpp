@@ -71,6 +71,18 @@ struct node_options {
   // A READY job that waited this long moves up one priority level, again after each further wait (0: never).
   uint64_t priorityAgingMs = 60000;
 
+  // --- retries (exponential backoff with jitter; a job's own `retry` and kindRetry take precedence) -------------
+  // Wait after a job's first failed attempt, in milliseconds (0: retry at once).
+  uint64_t retryBaseMs = 1000;
+  // Each further failed attempt multiplies the wait by this.
+  double retryFactor = 2.0;
+  // Longest wait between attempts, in milliseconds.
+  uint64_t retryMaxDelayMs = 3'600'000;
+  // The wait is scaled by a factor in [1 - retryJitter, 1 + retryJitter], so jobs that failed together spread out.
+  double retryJitter = 0.2;
+  // Per kind, as KIND=BASE_MS:FACTOR:MAX_DELAY_MS:JITTER,... (e.g. exec=5000:3:600000:0.1).
+  std::string kindRetry;
+
   // --- resource limits (seed: "Resource Limits") -------------------------------------------------------------
   // Memory budget of the node process, in MiB (resource manager admission).
   uint32_t maxMemoryMB = 512;
@@ -105,6 +117,18 @@ struct node_options {
 // non-empty and unique; N is an integer in [1, 1000000]. Empty text is an empty map.
 std::optional<std::unordered_map<std::string, uint32_t>> parse_name_values(std::string_view text,
                                                                           std::string* error = nullptr);
+
+// One kind's retry settings, as in kindRetry.
+struct retry_setting {
+  uint64_t base_ms = 0;
+  double factor = 1;
+  uint64_t max_delay_ms = 0;
+  double jitter = 0;
+};
+
+// KIND=BASE_MS:FACTOR:MAX_DELAY_MS:JITTER,... as in kindRetry: the map, or nullopt and a message in `error`.
+std::optional<std::unordered_map<std::string, retry_setting>> parse_kind_retry(std::string_view text,
+                                                                              std::string* error = nullptr);
 
 // The name of `policy` as written in the config file and on the command line: "sync" or "group".
 const char* to_string(durability_policy policy);

@@ -24,9 +24,11 @@ constexpr durability_policy durability_policies[] = {durability_policy::sync,
 constexpr const char* node_group = "node";
 constexpr const char* parallel_group = "parallel processing";
 constexpr const char* fair_share_group = "fair share";
+constexpr const char* retries_group = "retries";
 constexpr const char* limits_group = "resource limits";
 constexpr const char* scaling_group = "scaling";
-constexpr const char* sections[] = {node_group, parallel_group, fair_share_group, limits_group, scaling_group};
+constexpr const char* sections[] = {node_group,   parallel_group, fair_share_group,
+                                    retries_group, limits_group,  scaling_group};
 
 constexpr uint64_t ms_per_day = uint64_t{24} * 3600 * 1000;
 
@@ -90,6 +92,26 @@ CLI::Validator name_values() {
             return parse_name_values(text, &error) ? std::string{} : "'" + text + "': " + error;
           },
           "NAME=N,..."};
+}
+
+// KIND=BASE_MS:FACTOR:MAX_DELAY_MS:JITTER,... (parse_kind_retry).
+CLI::Validator kind_retry() {
+  return {[](std::string& text) {
+            std::string error;
+            return parse_kind_retry(text, &error) ? std::string{} : "'" + text + "': " + error;
+          },
+          "KIND=BASE_MS:FACTOR:MAX_MS:JITTER,..."};
+}
+
+// A finite number in [min, max].
+CLI::Validator finite_range(double min, double max) {
+  return {[min, max](std::string& text) {
+            double value = 0;
+            bool ok = CLI::detail::lexical_cast(text, value) && std::isfinite(value) && value >= min && value <= max;
+            return ok ? std::string{}
+                      : "Value " + text + " is not a number in [" + format_number(min) + ", " + format_number(max) + "]";
+          },
+          ""};
 }
 
 // A finite number > 0 (CLI::PositiveNumber lets nan and inf through).
@@ -231,6 +253,37 @@ std::optional<std::unordered_map<std::string, uint32_t>> parse_name_values(std::
   return out;
 }
 
+std::optional<std::unordered_map<std::string, retry_setting>> parse_kind_retry(std::string_view text,
+                                                                              std::string* error) {
+  std::unordered_map<std::string, retry_setting> out;
+  auto fail = [&](std::string message) {
+    if (error != nullptr) *error = std::move(message);
+    return std::nullopt;
+  };
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string item{text.substr(0, comma)};
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) return fail("'" + item + "' is not KIND=BASE_MS:FACTOR:MAX_MS:JITTER");
+    std::string kind = item.substr(0, eq);
+    std::vector<std::string> parts;
+    std::stringstream fields{item.substr(eq + 1)};
+    for (std::string part; std::getline(fields, part, ':');) parts.push_back(part);
+    retry_setting r;
+    bool ok = parts.size() == 4 && CLI::detail::lexical_cast(parts[0], r.base_ms) &&
+              CLI::detail::lexical_cast(parts[1], r.factor) && CLI::detail::lexical_cast(parts[2], r.max_delay_ms) &&
+              CLI::detail::lexical_cast(parts[3], r.jitter) && parts[0][0] != '-' && parts[2][0] != '-' &&
+              std::isfinite(r.factor) && r.factor >= 1 && r.factor <= 100 && std::isfinite(r.jitter) &&
+              r.jitter >= 0 && r.jitter <= 1;
+    if (!ok)
+      return fail("'" + item + "' (for " + kind +
+                  ") is not BASE_MS:FACTOR:MAX_MS:JITTER with FACTOR in [1, 100] and JITTER in [0, 1]");
+    if (!out.emplace(kind, r).second) return fail("'" + kind + "' is given twice");
+  }
+  return out;
+}
+
 std::optional<durability_policy> parse_durability(std::string_view text) {
   for (auto policy : durability_policies)
     if (text == to_string(policy)) return policy;
@@ -307,6 +360,21 @@ void add_node_options(CLI::App& app, node_options& opts) {
   add(app, g, "priorityAgingMs", opts.priorityAgingMs,
       "A READY job that waited this long moves up one priority level, and again after each further wait (0: never)")
       ->check(range<uint64_t>(0, 365 * ms_per_day));
+
+  g = retries_group;
+  add(app, g, "retryBaseMs", opts.retryBaseMs,
+      "Wait after a job's first failed attempt, in milliseconds (0: retry at once)")
+      ->check(range<uint64_t>(0, 365 * ms_per_day));
+  add(app, g, "retryFactor", opts.retryFactor, "Each further failed attempt multiplies the wait by this")
+      ->check(finite_range(1, 100));
+  add(app, g, "retryMaxDelayMs", opts.retryMaxDelayMs, "Longest wait between attempts, in milliseconds")
+      ->check(range<uint64_t>(0, 365 * ms_per_day));
+  add(app, g, "retryJitter", opts.retryJitter,
+      "The wait is scaled by a factor in [1 - retryJitter, 1 + retryJitter], so jobs that failed together spread out")
+      ->check(finite_range(0, 1));
+  add(app, g, "kindRetry", opts.kindRetry,
+      "Per-kind retry settings, as KIND=BASE_MS:FACTOR:MAX_DELAY_MS:JITTER,... (e.g. exec=5000:3:600000:0.1)")
+      ->check(kind_retry());
 
   g = limits_group;
   add(app, g, "maxMemoryMB", opts.maxMemoryMB,

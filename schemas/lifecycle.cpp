@@ -45,7 +45,27 @@ namespace {
 void enter_ready(Job& job, micros now, uint64_t ready_seq, std::string_view reason) {
   job.set_ready_seq(ready_seq);
   job.clear_lease();
+  job.clear_scheduled_for();
   enter(job, Job::READY, now, reason);
+}
+
+// READY at `ready_seq`, or SCHEDULED until `at` when that is ahead of `now`.
+void enter_ready_or_scheduled(Job& job, micros now, uint64_t ready_seq, micros at, std::string_view reason) {
+  if (at <= now) return enter_ready(job, now, ready_seq, reason);
+  job.clear_lease();
+  set_timestamp(job.mutable_scheduled_for(), at);
+  enter(job, Job::SCHEDULED, now, reason);
+}
+
+micros run_at_of(const Job& job) { return job.spec().has_run_at() ? to_micros(job.spec().run_at()) : 0; }
+
+void record_error(Job& job, const std::string& error, micros now) {
+  auto* errors = job.mutable_errors();
+  if (errors->size() >= max_attempt_errors) errors->DeleteSubrange(0, errors->size() - max_attempt_errors + 1);
+  auto* e = errors->Add();
+  e->set_attempt(job.attempts());
+  set_timestamp(e->mutable_at(), now);
+  e->set_error(error);
 }
 
 void record_result(Job& job, const outcome& result, micros duration) {
@@ -63,7 +83,7 @@ void record_result(Job& job, const outcome& result, micros duration) {
 void accept(Job& job, uint64_t id, micros now, uint64_t ready_seq) {
   job.set_id(id);
   set_timestamp(job.mutable_created_at(), now);
-  enter_ready(job, now, ready_seq, {});
+  enter_ready_or_scheduled(job, now, ready_seq, run_at_of(job), {});
 }
 
 void accept_blocked(Job& job, uint64_t id, micros now) {
@@ -74,6 +94,11 @@ void accept_blocked(Job& job, uint64_t id, micros now) {
 
 void release(Job& job, micros now, uint64_t ready_seq, std::string_view reason) {
   assert(job.state() == Job::BLOCKED);
+  enter_ready_or_scheduled(job, now, ready_seq, run_at_of(job), reason);
+}
+
+void make_due(Job& job, micros now, uint64_t ready_seq, std::string_view reason) {
+  assert(job.state() == Job::SCHEDULED);
   enter_ready(job, now, ready_seq, reason);
 }
 
@@ -85,7 +110,8 @@ void start_attempt(Job& job, const Lease& lease, micros now) {
   enter(job, Job::RUNNING, now);
 }
 
-void finish_attempt(Job& job, const outcome& result, micros duration, micros now, uint64_t ready_seq) {
+void finish_attempt(Job& job, const outcome& result, micros duration, micros now, uint64_t ready_seq,
+                    micros retry_at) {
   assert(job.state() == Job::RUNNING);
   record_result(job, result, duration);
   switch (result.code) {
@@ -99,17 +125,19 @@ void finish_attempt(Job& job, const outcome& result, micros duration, micros now
     case outcome::status::timed_out:
       break;
   }
+  record_error(job, job.last_error(), now);
   if (result.permanent)
     enter(job, Job::FAILED, now, "permanent failure");
   else if (job.attempts() >= job.spec().max_attempts())
     enter(job, Job::DEAD, now, "no attempts left");
   else
-    enter_ready(job, now, ready_seq, "retry");
+    enter_ready_or_scheduled(job, now, ready_seq, retry_at, "retry");
 }
 
 void requeue_interrupted(Job& job, micros now, uint64_t ready_seq, std::string_view reason) {
   assert(job.state() == Job::RUNNING);
   job.set_last_error(std::string{reason});
+  record_error(job, job.last_error(), now);
   if (job.attempts() >= job.spec().max_attempts())
     enter(job, Job::DEAD, now, reason);
   else

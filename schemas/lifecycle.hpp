@@ -3,12 +3,13 @@
 // scheduler at runtime, the journal when it claims, storage recovery at open). They are pure: the caller passes
 // the time and, for READY, the job's new FIFO position; nothing here reads a clock or touches storage.
 //
-//   PENDING -> READY | SCHEDULED | BLOCKED           (accept; accept_blocked)
-//   BLOCKED -> READY                                  (release: its dependencies succeeded)
+//   PENDING -> READY | SCHEDULED | BLOCKED           (accept: SCHEDULED while its run_at is ahead; accept_blocked)
+//   BLOCKED -> READY | SCHEDULED                      (release: what it waited for is done)
+//   SCHEDULED -> READY                                (make_due: its time came)
 //   READY -> RUNNING                                  (start_attempt: attempts + 1, lease set)
 //   RUNNING -> SUCCEEDED | FAILED | DEAD | CANCELLED  (finish_attempt)
-//   RUNNING -> READY                                  (finish_attempt with attempts left; requeue_interrupted;
-//                                                      hand_back, which refunds the attempt)
+//   RUNNING -> READY | SCHEDULED                      (finish_attempt with attempts left: SCHEDULED for a backoff;
+//                                                      requeue_interrupted; hand_back, which refunds the attempt)
 //   any non-terminal -> CANCELLED                     (cancel)
 
 #include <cstdint>
@@ -22,6 +23,8 @@ namespace troupe::lifecycle {
 
 // Transitions kept per job: the first one (creation) and the most recent ones.
 constexpr int max_transitions = 32;
+// Errors of failed attempts kept per job: the most recent ones.
+constexpr int max_attempt_errors = 32;
 // Number of priority lanes, served in lane order (CRITICAL first).
 constexpr int lane_count = 4;
 
@@ -36,21 +39,28 @@ const char* state_name(Job::State state);
 // Sets `state` and records the transition. REQUIRES: the transition is allowed (callers below check).
 void enter(Job& job, Job::State state, micros now, std::string_view reason = {});
 
-// A new job: id, creation time, resolved defaults; enters READY (position `ready_seq`).
+// A new job: id, creation time; enters READY (position `ready_seq`), or SCHEDULED until its run_at if that is
+// ahead of `now`.
 void accept(Job& job, uint64_t id, micros now, uint64_t ready_seq);
 
 // A new job that waits for dependencies or a batch: id, creation time, resolved defaults; enters BLOCKED.
 void accept_blocked(Job& job, uint64_t id, micros now);
 
-// BLOCKED -> READY (position `ready_seq`): what the job waited for is done.
+// BLOCKED -> READY (position `ready_seq`), or SCHEDULED until its run_at if that is ahead: what the job waited
+// for is done.
 void release(Job& job, micros now, uint64_t ready_seq, std::string_view reason);
+
+// SCHEDULED -> READY (position `ready_seq`): its time came, or an operator ran it now.
+void make_due(Job& job, micros now, uint64_t ready_seq, std::string_view reason = {});
 
 // READY -> RUNNING: counts the attempt before it runs, so recovery after a crash sees it.
 void start_attempt(Job& job, const Lease& lease, micros now);
 
-// RUNNING -> the state that `result` leads to. A failure with attempts left goes back to READY at position
-// `ready_seq`; without attempts left it ends DEAD; a permanent failure ends FAILED.
-void finish_attempt(Job& job, const outcome& result, micros duration, micros now, uint64_t ready_seq);
+// RUNNING -> the state that `result` leads to. A failure with attempts left is retried: SCHEDULED until
+// `retry_at` when that is ahead of `now` (its backoff), else READY at position `ready_seq`; without attempts left
+// it ends DEAD; a permanent failure ends FAILED. A failure's error is kept in job.errors.
+void finish_attempt(Job& job, const outcome& result, micros duration, micros now, uint64_t ready_seq,
+                    micros retry_at = 0);
 
 // RUNNING -> READY after the node that ran it died: the attempt stays counted, so a job whose attempts are used
 // up ends DEAD instead.

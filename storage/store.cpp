@@ -223,6 +223,13 @@ status scan_prefix(const job_store::impl& s, cf family, std::string_view prefix,
 
 }  // namespace
 
+status job_store::scan_scheduled(const std::function<void(micros, uint64_t)>& fn) const {
+  return scan_prefix(*impl_, cf::scheduled, {}, [&](std::string_view key) {
+    if (key.size() == 16) fn(keys::time_of_timed_key(key), keys::id_of_timed_key(key));
+    return true;
+  });
+}
+
 status job_store::scan_blocked(const std::function<void(uint64_t)>& fn) const {
   return scan_prefix(*impl_, cf::blocked, {}, [&](std::string_view key) {
     if (key.size() == 8) fn(keys::job_id_of_job_key(key));

@@ -45,6 +45,8 @@ class job_store {
   };
   // Every queued (READY or RUNNING) job's index entry, in lane then FIFO order.
   status scan_queue(const std::function<void(const queued_entry&)>& fn) const;
+  // Every SCHEDULED job's due time and id, earliest first.
+  status scan_scheduled(const std::function<void(micros at, uint64_t id)>& fn) const;
   // Every BLOCKED job's id, in id order.
   status scan_blocked(const std::function<void(uint64_t id)>& fn) const;
   // The jobs that depend on `parent` (dependency edges), in id order, while `fn` returns true.

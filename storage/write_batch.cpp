@@ -12,7 +12,7 @@ job_position job_position::of(const Job& job) {
   pos.state = job.state();
   pos.lane = lifecycle::lane_of(job.spec().priority());
   pos.ready_seq = job.ready_seq();
-  pos.run_at = job.spec().has_run_at() ? to_micros(job.spec().run_at()) : 0;
+  pos.run_at = job.has_scheduled_for() ? to_micros(job.scheduled_for()) : 0;
   pos.finished_at = job.has_finished_at() ? to_micros(job.finished_at()) : 0;
   return pos;
 }

@@ -19,7 +19,7 @@ struct job_position {
   Job::State state = Job::PENDING;
   int lane = 2;
   uint64_t ready_seq = 0;
-  micros run_at = 0;
+  micros run_at = 0;  // SCHEDULED: when it turns READY (Job.scheduled_for)
   micros finished_at = 0;
 
   static job_position of(const Job& job);

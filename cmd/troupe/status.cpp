@@ -29,6 +29,7 @@ void print_status(const NodeStatus& s) {
                              by_priority[1], by_priority[2], by_priority[3],
                              by_priority[0] + by_priority[1] + by_priority[2] + by_priority[3]);
   }
+  std::cout << fmt::format("scheduled (waiting for run_at or a retry's backoff): {}\n", s.scheduled());
   std::cout << fmt::format("blocked (waiting for dependencies or a batch): {}; moved up a priority by aging: {}\n",
                            s.blocked(), s.aged_total());
   std::cout << fmt::format("since start: {} submitted; {} succeeded, {} dead, {} cancelled; {} failed attempts\n",

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <iostream>
 
+#include <google/protobuf/util/time_util.h>
+
 #include "cmd/troupe/cli.hpp"
 #include "schemas/time.hpp"
 #include "troupe/json.hpp"
@@ -26,6 +28,8 @@ struct submit_options {
   std::string batch_callback;
   std::vector<uint64_t> after;
   std::string on_parent_failure = "cancel";
+  std::string at;       // RFC 3339 time
+  std::string in;       // duration from now
   std::vector<std::string> labels;
   std::string file;
   size_t batch_size = 1000;
@@ -53,6 +57,16 @@ caf::expected<JobSpec> spec_from_flags(const submit_options& o) {
   spec.set_user(o.user);
   spec.set_batch(o.batch);
   spec.set_batch_callback(o.batch_callback);
+  if (!o.at.empty()) {
+    if (!google::protobuf::util::TimeUtil::FromString(o.at, spec.mutable_run_at()))
+      return make_error(ec::invalid_argument,
+                        "--at: '" + o.at + "' is not an RFC 3339 time such as 2026-12-01T08:00:00Z");
+  }
+  if (!o.in.empty()) {
+    auto d = parse_duration(o.in);
+    if (!d) return make_error(ec::invalid_argument, "--in: " + describe(d.error()));
+    set_timestamp(spec.mutable_run_at(), wall_now() + static_cast<micros>(d->count()) * 1000);
+  }
   for (auto id : o.after) spec.add_dependencies(id);
   spec.set_on_parent_failure(o.on_parent_failure == "run" ? JobSpec::RUN : JobSpec::CANCEL);
   for (const auto& label : o.labels) {
@@ -148,6 +162,8 @@ void add_submit_command(CLI::App& app, std::optional<command_fn>& run) {
   cmd->add_option("--user", o->user, "The user the job belongs to");
   cmd->add_option("--batch", o->batch, "A batch id grouping jobs");
   cmd->add_option("--after", o->after, "Ids of jobs that must succeed first (ID,ID or repeated)")->delimiter(',');
+  auto* at = cmd->add_option("--at", o->at, "Run no earlier than this time (RFC 3339, e.g. 2026-12-01T08:00:00Z)");
+  cmd->add_option("--in", o->in, "Run no earlier than this long from now (e.g. 10m, 90s, 2h)")->excludes(at);
   cmd->add_option("--on-parent-failure", o->on_parent_failure,
                   "When a job it waits for fails or is cancelled: cancel (this job and those after it) or run anyway")
       ->check(CLI::IsMember({"cancel", "run"}))

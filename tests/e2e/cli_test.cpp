@@ -459,3 +459,17 @@ BOOST_FIXTURE_TEST_CASE(a_workflow_file_with_a_cycle_or_an_unknown_parent_is_ref
   check_refused(node, {"submit", "--file", cyclic}, exit_refused, {"cycle", "'a'", "'b'"});
   check_refused(node, {"submit", "--kind", "noop", "--after", "4242"}, exit_refused, {"4242"});
 }
+
+BOOST_FIXTURE_TEST_CASE(submit_in_or_at_delays_a_job_and_a_bad_time_is_refused, node_fixture) {
+  auto id = submit_one(node, {"--kind", "noop", "--in", "1s"});
+  auto job = show_job(node, id);
+  BOOST_TEST(Job::State_Name(job.state()) == "SCHEDULED");
+  BOOST_TEST(job.has_scheduled_for());
+  auto waited = node.run({"wait", std::to_string(id), "--timeout", "30s"});
+  BOOST_TEST(waited.exit_code == 0, waited.describe());
+  auto past = submit_one(node, {"--kind", "noop", "--at", "2020-01-01T00:00:00Z"});
+  waited = node.run({"wait", std::to_string(past), "--timeout", "30s"});
+  BOOST_TEST(waited.exit_code == 0, waited.describe());
+  check_refused(node, {"submit", "--kind", "noop", "--at", "next tuesday"}, exit_usage, {"--at", "next tuesday"});
+  check_refused(node, {"submit", "--kind", "noop", "--in", "soon"}, exit_usage, {"--in", "soon"});
+}

@@ -44,6 +44,7 @@ node_options engine_fixture::options_with_slots(uint32_t slots) {
   o.nodeName = "test-node";
   o.maxConcurrentJobs = slots;
   o.workerPoolSize = 1;
+  o.retryBaseMs = 0;  // failed attempts are retried at once; tests of backoff set it
   return o;
 }
 

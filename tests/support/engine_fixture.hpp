@@ -76,7 +76,7 @@ class engine_fixture {
   // Adds test-specific kinds to the registry (called on every open).
   using kind_setup = std::function<void(kind_registry&)>;
 
-  // Options for tests: `slots` local slots, one worker thread, node name "test-node". `data` is set by the
+  // Options for tests: `slots` local slots, one worker thread, node name "test-node", retries without backoff. `data` is set by the
   // fixture.
   static node_options options_with_slots(uint32_t slots);
 

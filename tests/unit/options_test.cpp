@@ -44,7 +44,9 @@ std::string describe(const node_options& opts) {
       << "\nadaptiveThrottling=" << opts.adaptiveThrottling << "\nuserWeights=" << opts.userWeights
       << "\nkindWeights=" << opts.kindWeights << "\nmaxRunningPerUser=" << opts.maxRunningPerUser
       << "\nuserRunningLimits=" << opts.userRunningLimits << "\nkindRunningLimits=" << opts.kindRunningLimits
-      << "\npriorityAgingMs=" << opts.priorityAgingMs << "\nmaxMemoryMB=" << opts.maxMemoryMB
+      << "\npriorityAgingMs=" << opts.priorityAgingMs << "\nretryBaseMs=" << opts.retryBaseMs
+      << "\nretryFactor=" << opts.retryFactor << "\nretryMaxDelayMs=" << opts.retryMaxDelayMs
+      << "\nretryJitter=" << opts.retryJitter << "\nkindRetry=" << opts.kindRetry << "\nmaxMemoryMB=" << opts.maxMemoryMB
       << "\nmaxJobPayloadSizeMB=" << opts.maxJobPayloadSizeMB
       << "\njobTimeoutMs=" << opts.jobTimeoutMs << "\nmaxJobHistoryDays=" << opts.maxJobHistoryDays
       << "\nmaxCompletedJobsToKeep=" << opts.maxCompletedJobsToKeep
@@ -89,6 +91,11 @@ const std::vector<setting> changed_settings = {
     {"userRunningLimits", "alice=20", true},
     {"kindRunningLimits", "exec=4,cpu=2", true},
     {"priorityAgingMs", "5000", false},
+    {"retryBaseMs", "250", false},
+    {"retryFactor", "3.5", false},
+    {"retryMaxDelayMs", "60000", false},
+    {"retryJitter", "0.5", false},
+    {"kindRetry", "exec=5000:3:600000:0.1", true},
     {"maxMemoryMB", "2048", false},
     {"maxJobPayloadSizeMB", "8", false},
     {"jobTimeoutMs", "60000", false},
@@ -131,6 +138,11 @@ node_options changed_options() {
   o.userRunningLimits = "alice=20";
   o.kindRunningLimits = "exec=4,cpu=2";
   o.priorityAgingMs = 5000;
+  o.retryBaseMs = 250;
+  o.retryFactor = 3.5;
+  o.retryMaxDelayMs = 60000;
+  o.retryJitter = 0.5;
+  o.kindRetry = "exec=5000:3:600000:0.1";
   o.maxMemoryMB = 2048;
   o.maxJobPayloadSizeMB = 8;
   o.jobTimeoutMs = 60000;
@@ -374,7 +386,12 @@ BOOST_AUTO_TEST_CASE(invalid_values_are_rejected_naming_the_option_and_the_value
       {"userWeights", "=3"},
       {"kindWeights", "exec=2,exec=3"},
       {"kindRunningLimits", "exec=many"},
-      {"userRunningLimits", "bob=1000001"}};
+      {"userRunningLimits", "bob=1000001"},
+      {"retryFactor", "0.5"},
+      {"retryJitter", "2"},
+      {"kindRetry", "exec=5000:3"},
+      {"kindRetry", "exec=5000:0.5:100:0"},
+      {"kindRetry", "exec=-1:2:100:0"}};
   for (const auto& [name, value] : invalid) {
     BOOST_TEST_CONTEXT("--" << name << " '" << value << "'") {
       auto result = parse_serve({"--" + name, value});
