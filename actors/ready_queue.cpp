@@ -91,10 +91,61 @@ void ready_queue::push(int lane, uint64_t seq, uint64_t id, flow_key key, micros
                        std::string record) {
   if (cached_bytes_ + record.size() > config_.cache_bytes) record = std::string{};
   append(flow_of(key, level_of(lane)), new_entry(queued{seq, id, enqueued_at, lane, none, std::move(record)}));
+  ++kinds_[key.kind].queued;
 }
 
-void ready_queue::remove(uint64_t id, int lane) {
-  if (removed_.insert(id).second) ++removed_in_lane_[lane];
+void ready_queue::remove(uint64_t id, int lane, uint64_t seq, flow_key key) {
+  if (!removed_.emplace(id, seq).second) return;
+  ++removed_in_lane_[lane];
+  --kinds_[key.kind].queued;
+}
+
+void ready_queue::set_kind_paused(std::string_view name, bool paused) {
+  auto k = key_of({}, name).kind;
+  auto& kind = kinds_[k];
+  if (kind.paused == paused) return;
+  kind.paused = paused;
+  if (paused || kind.at_limit()) return;  // parked flows stay until a place frees (finished)
+  for (int level = 0; level < level_count_; ++level) {
+    auto& parked = kind.parked[level];
+    while (!parked.empty()) {
+      uint32_t f = pop_front(parked, flows_);
+      flows_[f].where = place::idle;
+      if (drop_removed_heads(f)) activate_flow(f);
+    }
+  }
+}
+
+namespace {
+
+template <class Names>
+const uint32_t* find_id(const Names& names, std::string_view name) {
+  auto it = names.find(name);
+  return it == names.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
+bool ready_queue::kind_paused(std::string_view kind) const {
+  auto* k = find_id(kind_ids_, kind);
+  return k != nullptr && kinds_[*k].paused;
+}
+
+size_t ready_queue::queued_of_kind(std::string_view kind) const {
+  auto* k = find_id(kind_ids_, kind);
+  return k == nullptr ? 0 : kinds_[*k].queued;
+}
+
+size_t ready_queue::running_of_kind(std::string_view kind) const {
+  auto* k = find_id(kind_ids_, kind);
+  return k == nullptr ? 0 : kinds_[*k].running;
+}
+
+std::vector<std::string> ready_queue::kinds() const {
+  std::vector<std::string> out;
+  for (const auto& [name, id] : kind_ids_) out.push_back(name);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 size_t ready_queue::size() const {
@@ -158,9 +209,10 @@ uint32_t ready_queue::take_front(uint32_t f) {
 // Drops the removed entries at the head of a flow; returns whether an entry is left.
 bool ready_queue::drop_removed_heads(uint32_t f) {
   auto& jobs = flows_[f].jobs;
-  while (!jobs.empty() && !removed_.empty() && removed_.contains(entries_[jobs.head].id)) {
+  while (!jobs.empty() && !removed_.empty() &&
+         removed_.contains({entries_[jobs.head].id, entries_[jobs.head].seq})) {
     uint32_t e = take_front(f);
-    removed_.erase(entries_[e].id);
+    removed_.erase({entries_[e].id, entries_[e].seq});
     --removed_in_lane_[entries_[e].original_lane];
     free_entry(e);
   }
@@ -237,6 +289,7 @@ std::optional<ready_queue::popped> ready_queue::serve(int level) {
     auto& job = entries_[e];
     ++user.running;
     ++kinds_[fl.key.kind].running;
+    --kinds_[fl.key.kind].queued;
     if (fl.jobs.empty()) {
       pop_front(sh.flows, flows_);
       fl.where = place::idle;

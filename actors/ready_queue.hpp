@@ -76,9 +76,20 @@ class ready_queue {
   // Queues a job; `enqueued_at` starts its aging. `record` is kept if the cache budget allows, dropped otherwise.
   // REQUIRES: 0 <= lane < lifecycle::lane_count; `key` from key_of(); the job is not queued already.
   void push(int lane, uint64_t seq, uint64_t id, flow_key key, micros enqueued_at, std::string record = {});
-  // Marks a queued job as removed; its entry is dropped when it reaches the head of its flow.
-  // REQUIRES: the job is queued, was pushed with `lane`, and is not removed already.
-  void remove(uint64_t id, int lane);
+  // Marks a queued job as removed; its entry is dropped when it reaches the head of its flow. The entry is the
+  // one pushed with `seq`: a job queued again later (a new seq) is not affected.
+  // REQUIRES: the job is queued, was pushed with `lane`, `seq` and `key`, and is not removed already.
+  void remove(uint64_t id, int lane, uint64_t seq, flow_key key);
+
+  // Pauses or resumes a kind: while paused, none of its jobs is popped (or may start), as if it were at a limit
+  // of 0; resuming lets its queued jobs back into their rounds.
+  void set_kind_paused(std::string_view kind, bool paused);
+  bool kind_paused(std::string_view kind) const;
+  // Queued (not removed) and running jobs of a kind, by name; 0 for a kind never seen.
+  size_t queued_of_kind(std::string_view kind) const;
+  size_t running_of_kind(std::string_view kind) const;
+  // The kinds seen so far.
+  std::vector<std::string> kinds() const;
   // The next eligible job, skipping removed ones, counted as running for its user and kind until finished().
   // `now` drives aging.
   std::optional<popped> pop(micros now);
@@ -141,7 +152,9 @@ class ready_queue {
     uint32_t weight = 1;
     uint32_t limit = 0;  // 0: unlimited
     uint32_t running = 0;
-    bool at_limit() const { return limit != 0 && running >= limit; }
+    bool paused = false;  // kinds only: set_kind_paused
+    size_t queued = 0;    // kinds only: queued, not removed
+    bool at_limit() const { return paused || (limit != 0 && running >= limit); }
   };
   struct user_state : party {
     uint8_t parked_levels = 0;  // bit per level whose share is parked
@@ -192,7 +205,12 @@ class ready_queue {
   std::unordered_map<uint64_t, std::array<uint32_t, lane_count>> flows_of_;  // (user, kind) -> flow per level
   std::array<level_state, lane_count> levels_;
   std::vector<uint32_t> hungry_;  // kinds that got a free place while flows of theirs were parked
-  std::unordered_set<uint64_t> removed_;
+  struct removed_hash {
+    size_t operator()(const std::pair<uint64_t, uint64_t>& x) const {
+      return std::hash<uint64_t>{}(x.first * 0x9e3779b97f4a7c15ULL ^ x.second);
+    }
+  };
+  std::unordered_set<std::pair<uint64_t, uint64_t>, removed_hash> removed_;  // (id, seq) of removed entries
   std::array<size_t, lane_count> queued_{};  // entries held, by original lane, removed ones included
   std::array<size_t, lane_count> removed_in_lane_{};
   size_t cached_bytes_ = 0;

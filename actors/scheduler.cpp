@@ -167,7 +167,8 @@ caf::result<std::vector<Job>> await_jobs(scheduler_self self, const std::vector<
 // CANCELLED in the next commit.
 void cancel_record(scheduler_self self, Job job) {
   auto& st = self->state;
-  if (job.state() == Job::READY) st.ready.remove(job.id(), lifecycle::lane_of(job.spec().priority()));
+  if (job.state() == Job::READY)
+    st.ready.remove(job.id(), lifecycle::lane_of(job.spec().priority()), job.ready_seq(), flow_key_of(st, job));
   auto before = storage::job_position::of(job);
   auto now = st.ctx->wall->now();
   lifecycle::cancel(job, now, "cancelled by a client");

@@ -304,14 +304,14 @@ BOOST_AUTO_TEST_CASE(a_removed_job_is_dropped_whether_or_not_it_has_aged_and_siz
   q.push(2, 4, 21, normal, 0);
   for (uint64_t i = 0; i < 10; ++i) q.push(1, 10 + i, 100 + i, high, threshold);  // too young to move
 
-  q.remove(33, 3);  // removed before it ages: dropped by the aging check, not moved
+  q.remove(33, 3, 3, low);  // removed before it ages: dropped by the aging check, not moved
   BOOST_TEST(q.pop(threshold + 1)->job.id == 100u);
   BOOST_TEST(q.aged() == 3u);  // 31, 32 (LOW) and 21 (NORMAL) moved up one lane
   BOOST_TEST(q.size(3) == 2u);
   BOOST_TEST(q.size(2) == 1u);
   BOOST_TEST(q.size(1) == 9u);
 
-  q.remove(31, 3);  // aged into lane 2: removed by its original lane
+  q.remove(31, 3, 1, low);  // aged into lane 2: removed by its original lane
   BOOST_TEST(q.size(3) == 1u);
   BOOST_TEST(q.size(2) == 1u);
   BOOST_TEST(q.size() == 11u);
@@ -530,7 +530,7 @@ void run_randomized_limits(uint64_t seed, bool strict_priority, micros aging_thr
         if (queued.empty()) continue;
         auto it = queued.lower_bound(rng() % next_id);
         if (it == queued.end()) it = queued.begin();
-        q.remove(it->first, it->second.lane);
+        q.remove(it->first, it->second.lane, it->first, keys[it->second.user][it->second.kind]);
         queued.erase(it);
       }
       std::array<size_t, lanes> in_lane{};
@@ -577,8 +577,8 @@ BOOST_AUTO_TEST_CASE(a_removed_job_is_skipped_lazily_when_it_reaches_the_head_of
   q.push(0, 3, 3, k, 0);
   q.push(2, 4, 201, k, 0);
 
-  q.remove(2, 0);
-  q.remove(201, 2);
+  q.remove(2, 0, 2, k);
+  q.remove(201, 2, 4, k);
   BOOST_TEST(q.size() == 2u);  // removed jobs are not counted, though their entries wait to be popped past
   BOOST_TEST(q.size(0) == 2u);
   BOOST_TEST(q.size(2) == 0u);
@@ -637,7 +637,7 @@ BOOST_AUTO_TEST_CASE(
   q.push(1, 2, 2, k, 0, std::string(200, 'y'));
   q.push(3, 3, 3, k, 0, std::string(300, 'z'));
   BOOST_TEST(q.cached_bytes() == 600u);
-  q.remove(2, 1);
+  q.remove(2, 1, 2, k);
   BOOST_TEST(q.cached_bytes() == 600u);  // removal is lazy: the record goes when the entry does
 
   BOOST_TEST(ids_of(drain(q)) == (ids{1, 3}), tt::per_element());
@@ -654,7 +654,7 @@ BOOST_AUTO_TEST_CASE(an_aged_entry_keeps_its_record_and_an_aging_check_drops_rem
   q.push(0, 1, 1, alice, 0, std::string(100, 'x'));
   q.push(1, 2, 2, bob, 0, std::string(200, 'y'));
   q.push(3, 3, 3, alice, 0, std::string(300, 'z'));
-  q.remove(2, 1);
+  q.remove(2, 1, 2, bob);
 
   auto first = q.pop(11);  // the check moves 3 up a lane and drops 2
   BOOST_TEST(first->job.id == 1u);
@@ -666,4 +666,46 @@ BOOST_AUTO_TEST_CASE(an_aged_entry_keeps_its_record_and_an_aging_check_drops_rem
   BOOST_TEST(second->job.record == std::string(300, 'z'));
   BOOST_TEST(q.cached_bytes() == 0u);
   BOOST_TEST(q.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_job_queued_again_after_its_removal_is_served_once_with_its_new_entry) {
+  auto c = config();
+  c.cache_bytes = 1000;
+  ready_queue q{c};
+  auto k = q.key_of("alice", "noop");
+  q.push(2, 1, 7, k, 0, "old record");
+  q.push(2, 2, 8, k, 0);
+  q.remove(7, 2, 1, k);      // cancelled while queued: its entry stays until it reaches the head
+  q.push(1, 3, 7, k, 0, "new record");  // retried: queued again with a new seq, in another lane
+  BOOST_TEST(q.size() == 2u);
+  auto first = q.pop(0);
+  BOOST_REQUIRE(first);
+  BOOST_TEST(first->job.id == 7u);
+  BOOST_TEST(first->job.seq == 3u);
+  BOOST_TEST(first->job.record == "new record");
+  BOOST_TEST(q.pop(0)->job.id == 8u);
+  BOOST_TEST(!q.pop(0), "the old entry is dropped, not served");
+}
+
+BOOST_AUTO_TEST_CASE(a_paused_kind_is_not_served_and_resuming_it_brings_its_jobs_back) {
+  ready_queue q{config()};
+  auto a = q.key_of("alice", "report");
+  auto b = q.key_of("alice", "email");
+  q.push(2, 1, 1, a, 0);
+  q.push(2, 2, 2, a, 0);
+  q.push(2, 3, 3, b, 0);
+  q.set_kind_paused("report", true);
+  BOOST_TEST(q.kind_paused("report"));
+  BOOST_TEST(!q.may_start(a));
+  BOOST_TEST(q.queued_of_kind("report") == 2u);
+  auto p = q.pop(0);
+  BOOST_REQUIRE(p);
+  BOOST_TEST(p->job.id == 3u);
+  BOOST_TEST(!q.pop(0), "only paused work is left");
+  q.set_kind_paused("report", false);
+  BOOST_TEST(q.pop(0)->job.id == 1u);
+  BOOST_TEST(q.pop(0)->job.id == 2u);
+  BOOST_TEST(q.queued_of_kind("report") == 0u);
+  BOOST_TEST(q.running_of_kind("report") == 2u);
+  BOOST_TEST(q.kinds() == (std::vector<std::string>{"email", "report"}), tt::per_element());
 }
