@@ -64,6 +64,12 @@ gateway_internal_actor::behavior_type gateway(gateway_self self, engine_context_
       [=](batch_atom, std::string& batch) -> caf::result<BatchSummary> {
         return self->delegate(self->state.reader, batch_atom::value, std::move(batch));
       },
+      [=](control_atom, JobControl& control) -> caf::result<Job> {
+        return self->delegate(self->state.scheduler, control_atom::value, std::move(control));
+      },
+      [=](queues_atom, QueueControl& control) -> caf::result<QueueList> {
+        return self->delegate(self->state.scheduler, queues_atom::value, std::move(control));
+      },
       [=](status_atom) -> caf::result<NodeStatus> {
         return self->delegate(self->state.scheduler, status_atom::value);
       },

@@ -103,6 +103,8 @@ using scheduler_actor = caf::typed_actor<
     caf::replies_to<cancel_atom, job_id>::with<Job>,
     caf::replies_to<await_atom, std::vector<job_id>>::with<std::vector<Job>>,
     caf::replies_to<status_atom>::with<NodeStatus>,
+    caf::replies_to<control_atom, JobControl>::with<Job>,
+    caf::replies_to<queues_atom, QueueControl>::with<QueueList>,
     // A pool offers its slots (pool name, slots). Slots stay until they die or the pool leaves.
     caf::reacts_to<slots_atom, std::string, std::vector<slot_actor>>,
     // Stops claiming; replies when nothing runs and everything is durable.

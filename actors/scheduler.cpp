@@ -27,6 +27,11 @@ double throughput_window::per_second(micros now, int seconds) const {
   return static_cast<double>(sum) / seconds;
 }
 
+// Is the job somewhere the scheduler will see it end?
+bool in_flight(const scheduler_state& st, job_id id) {
+  return st.running.count(id) > 0 || st.loading.count(id) > 0 || st.finishing.count(id) > 0;
+}
+
 void add_waiter(scheduler_self self, job_id id, waiter w) {
   ++w.request->remaining;
   self->state.waiters[id].push_back(std::move(w));
@@ -72,11 +77,6 @@ void notify_waiters(scheduler_self self, job_id id, const Job* job) {
 
 namespace {
 
-// Is the job somewhere the scheduler will see it end?
-bool in_flight(const scheduler_state& st, job_id id) {
-  return st.running.count(id) > 0 || st.loading.count(id) > 0 || st.finishing.count(id) > 0;
-}
-
 caf::result<std::vector<job_id>> submit(scheduler_self self, std::vector<JobSpec>& specs) {
   auto& st = self->state;
   if (st.draining) return make_error(ec::shutting_down, "the node is shutting down and accepts no jobs");
@@ -93,7 +93,7 @@ caf::result<std::vector<job_id>> submit(scheduler_self self, std::vector<JobSpec
   // Direct dispatch: while nothing waits in the queue, a new job takes a free slot at once. Its first write is
   // then its RUNNING record (attempt counted): one commit makes it durable and started, and it runs as the submit
   // is acknowledged.
-  bool direct = !st.draining && st.ready.empty() && st.loading.empty();
+  bool direct = !st.draining && !st.runner_stopped && st.ready.empty() && st.loading.empty();
   resolve_refs(specs, first);
   for (size_t i = 0; i < n; ++i) {
     Job job;
@@ -112,6 +112,7 @@ caf::result<std::vector<job_id>> submit(scheduler_self self, std::vector<JobSpec
     lifecycle::accept(job, id, now, st.ctx->store->take_ready_seq());
     if (st.blocked_jobs > 0 && !batch.empty()) st.after.dep_events.push_back({id, Job::READY, batch});
     if (job.state() == Job::SCHEDULED) {  // its run_at is ahead: the timer queue takes it once it is durable
+      ++st.scheduled_jobs;
       st.after.scheduled.emplace_back(to_micros(job.scheduled_for()), id);
       st.batch.insert(job);
       continue;
@@ -325,6 +326,7 @@ void rebuild(scheduler_self self) {
     st.ready.push(e.lane, e.seq, e.id, st.ready.key_of(e.user, e.kind), now);
     ++queued;
   });
+  if (s) s = restore_pauses(self);
   // Every BLOCKED job goes to the dependency manager again, which reads what each waits for from the store.
   std::vector<dependency_event> blocked;
   if (s) s = st.ctx->store->scan_blocked([&](job_id id) { blocked.push_back({id, Job::BLOCKED, {}}); });
@@ -370,6 +372,8 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
       [=](cancel_atom, job_id id) { return cancel(self, id); },
       [=](await_atom, const std::vector<job_id>& ids) { return await_jobs(self, ids); },
       [=](status_atom) { return status_of(self); },
+      [=](control_atom, const JobControl& control) { return control_job(self, control); },
+      [=](queues_atom, const QueueControl& control) { return control_queues(self, control); },
       [=](slots_atom, const std::string& pool, std::vector<slot_actor>& handles) {
         add_slots(self, pool, handles);
       },

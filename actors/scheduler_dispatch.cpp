@@ -44,8 +44,9 @@ void queue_final(scheduler_self self, Job job, const storage::job_position& befo
   st.finishing.insert(job.id());
   if (lifecycle::is_terminal(job.state()) && st.blocked_jobs > 0)
     st.after.dep_events.push_back({job.id(), job.state(), job.spec().batch()});
-  if (before.state == Job::BLOCKED) --st.blocked_jobs;
-  if (before.state == Job::SCHEDULED) --st.scheduled_jobs;
+  if (before.state == Job::BLOCKED && job.state() != Job::BLOCKED) --st.blocked_jobs;
+  if (before.state == Job::SCHEDULED && job.state() != Job::SCHEDULED) --st.scheduled_jobs;
+  if (before.state != Job::SCHEDULED && job.state() == Job::SCHEDULED) ++st.scheduled_jobs;
   if (job.state() == Job::SCHEDULED) {
     st.after.scheduled.emplace_back(to_micros(job.scheduled_for()), job.id());
   } else if (job.state() == Job::READY) {
@@ -312,8 +313,12 @@ void on_committed(scheduler_self self, after_commit& done) {
     st.finishing.erase(id);
     if (st.cancel_after_write.erase(id) > 0) cancel_stored(self, id);
   }
-  st.scheduled_jobs += done.scheduled.size();
   if (!done.scheduled.empty()) add_timers(self, done.scheduled);
+  for (auto& [rp, job] : done.job_answers) rp.deliver(std::move(job));
+  if (!done.queue_answers.empty()) {
+    auto list = queue_list(st);
+    for (auto& rp : done.queue_answers) rp.deliver(list);
+  }
   if (!done.dep_events.empty()) report_to_dependencies(self, std::move(done.dep_events));
 }
 
@@ -321,7 +326,7 @@ void on_committed(scheduler_self self, after_commit& done) {
 
 void dispatch(scheduler_self self) {
   auto& st = self->state;
-  if (st.draining) return;
+  if (st.draining || st.runner_stopped) return;
   size_t budget = st.ctx->options.maxJobsPerRun;
   size_t claim_cap = st.ctx->options.batchClaimSize;
   std::vector<pending_claim> to_load;

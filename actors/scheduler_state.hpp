@@ -85,9 +85,11 @@ struct after_commit {
   std::vector<terminal> ended;  // terminal: answer waiters
   std::vector<dependency_event> dep_events;  // for the dependency manager
   std::vector<std::pair<micros, job_id>> scheduled;  // SCHEDULED until then: into the timer queue
+  std::vector<std::pair<caf::typed_response_promise<Job>, Job>> job_answers;  // controls: answer with the record
+  std::vector<caf::typed_response_promise<QueueList>> queue_answers;         // queue controls
   bool empty() const {
     return submits.empty() && started.empty() && requeued.empty() && ended.empty() && dep_events.empty() &&
-           scheduled.empty();
+           scheduled.empty() && job_answers.empty() && queue_answers.empty();
   }
 };
 
@@ -148,6 +150,7 @@ struct scheduler_state {
   uint64_t writes_in_flight = 0;  // commits sent and not yet acknowledged
 
   bool draining = false;
+  bool runner_stopped = false;  // an operator stopped dispatch (durable: meta "runner_stopped")
   std::vector<caf::typed_response_promise<ok_atom>> drain_promises;
 
   backoff_policy node_retry;                                  // from the retry* options
@@ -172,6 +175,18 @@ void flush(scheduler_self self);
 void start_attempt_in(scheduler_self self, Job job, uint32_t slot, const storage::job_position* before);
 // Reports what became durable to the dependency manager and carries out its decisions.
 void report_to_dependencies(scheduler_self self, std::vector<dependency_event> events);
+
+// --- scheduler_controls.cpp ---
+// An operator's action on a job: answered with the record once its new state is durable.
+caf::result<Job> control_job(scheduler_self self, const JobControl& control);
+// Lists, pauses or resumes queues and the runner: answered once the change is durable.
+caf::result<QueueList> control_queues(scheduler_self self, const QueueControl& control);
+// The queues as they are now.
+QueueList queue_list(const scheduler_state& st);
+// Restores paused queues and a stopped runner from the store (at start).
+storage::status restore_pauses(scheduler_self self);
+// Whether the scheduler is changing the job (a claim, an attempt, a write in flight).
+bool in_flight(const scheduler_state& st, job_id id);
 
 // --- scheduler_timers.cpp ---
 // Adds SCHEDULED jobs (due time, id) to the timer queue and arms the timer for the earliest.

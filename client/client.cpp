@@ -116,6 +116,14 @@ caf::expected<Job> client::get(job_id id) const { return ask<Job>(get_job_atom::
 
 caf::expected<ExecutionPlan> client::plan(job_id id) const { return ask<ExecutionPlan>(plan_atom::value, id); }
 
+caf::expected<Job> client::control(const JobControl& control) const {
+  return ask<Job>(control_atom::value, control);
+}
+
+caf::expected<QueueList> client::queues(const QueueControl& control) const {
+  return ask<QueueList>(queues_atom::value, control);
+}
+
 caf::expected<BatchSummary> client::batch(const std::string& name) const {
   return ask<BatchSummary>(batch_atom::value, name);
 }

@@ -150,6 +150,19 @@ void hand_back(Job& job, micros now, uint64_t ready_seq, std::string_view reason
   enter_ready(job, now, ready_seq, reason);
 }
 
+void retry(Job& job, micros now, uint64_t ready_seq, std::string_view reason) {
+  assert(job.state() == Job::DEAD || job.state() == Job::FAILED || job.state() == Job::CANCELLED);
+  job.set_attempts(0);
+  enter_ready(job, now, ready_seq, reason);
+}
+
+void reprioritize(Job& job, JobSpec::Priority priority, micros now, uint64_t ready_seq, std::string_view reason) {
+  assert(job.state() == Job::READY || job.state() == Job::SCHEDULED || job.state() == Job::BLOCKED);
+  job.mutable_spec()->set_priority(priority);
+  if (job.state() == Job::READY) job.set_ready_seq(ready_seq);
+  enter(job, job.state(), now, reason);
+}
+
 void cancel(Job& job, micros now, std::string_view reason) {
   assert(!is_terminal(job.state()));
   enter(job, Job::CANCELLED, now, reason.empty() ? std::string_view{"cancelled"} : reason);

@@ -11,6 +11,7 @@
 //   RUNNING -> READY | SCHEDULED                      (finish_attempt with attempts left: SCHEDULED for a backoff;
 //                                                      requeue_interrupted; hand_back, which refunds the attempt)
 //   any non-terminal -> CANCELLED                     (cancel)
+//   DEAD | FAILED | CANCELLED -> READY                (retry, by an operator)
 
 #include <cstdint>
 #include <string_view>
@@ -68,6 +69,13 @@ void requeue_interrupted(Job& job, micros now, uint64_t ready_seq, std::string_v
 
 // RUNNING -> READY without counting the attempt: the node handed the job back (shutdown grace expired).
 void hand_back(Job& job, micros now, uint64_t ready_seq, std::string_view reason);
+
+// DEAD, FAILED or CANCELLED -> READY (position `ready_seq`), attempts reset: an operator retries the job.
+void retry(Job& job, micros now, uint64_t ready_seq, std::string_view reason);
+
+// A job that has not started: takes `priority`; a READY job moves to the end of its new lane (`ready_seq`).
+// Recorded as a transition to the state it is in.
+void reprioritize(Job& job, JobSpec::Priority priority, micros now, uint64_t ready_seq, std::string_view reason);
 
 // Any non-terminal state -> CANCELLED. REQUIRES: !is_terminal(job.state()).
 void cancel(Job& job, micros now, std::string_view reason);

@@ -9,7 +9,8 @@
 //   scheduled      run_at_us (8) . id (8)               empty           SCHEDULED jobs by due time
 //   history        finished_at_us (8) . id (8)          "r" or empty    terminal jobs by finish time (retention);
 //                                                                       "r": it has relations to delete with it
-//   meta           name (ASCII)                         per name        "next_id": next job id (8)
+//   meta           name (ASCII)                         per name        "next_id": next job id (8); "paused:" . kind,
+//                                                                       "runner_stopped": who paused or stopped
 //   blocked        id (8)                               empty           BLOCKED jobs (dependencies, batch callbacks)
 //   deps           parent id (8) . child id (8)         empty           dependency edges, until the child is deleted
 //   batches        batch name . 0x00 . id (8)           empty           batch members, until the job is deleted
@@ -40,6 +41,9 @@ std::string batch_callback_prefix(std::string_view batch);
 std::string queue_value(uint64_t id, std::string_view user, std::string_view kind);
 
 inline constexpr std::string_view meta_next_id = "next_id";
+// Paused queues: "paused:" . kind -> who paused it; a stopped runner: "runner_stopped" -> who stopped it.
+inline constexpr std::string_view meta_paused_prefix = "paused:";
+inline constexpr std::string_view meta_runner_stopped = "runner_stopped";
 // The value of a history entry whose job has relations to delete with it (edges, batch entries); otherwise empty.
 inline constexpr char history_has_relations = 'r';
 

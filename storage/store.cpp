@@ -223,6 +223,17 @@ status scan_prefix(const job_store::impl& s, cf family, std::string_view prefix,
 
 }  // namespace
 
+status job_store::scan_meta(std::string_view prefix,
+                             const std::function<void(std::string_view, std::string_view)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it{impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->handle(cf::meta))};
+  for (it->Seek(rocksdb::Slice{prefix.data(), prefix.size()}); it->Valid(); it->Next()) {
+    auto key = it->key().ToStringView();
+    if (key.substr(0, prefix.size()) != prefix) break;
+    fn(key, it->value().ToStringView());
+  }
+  return from_rocksdb(it->status());
+}
+
 status job_store::scan_scheduled(const std::function<void(micros, uint64_t)>& fn) const {
   return scan_prefix(*impl_, cf::scheduled, {}, [&](std::string_view key) {
     if (key.size() == 16) fn(keys::time_of_timed_key(key), keys::id_of_timed_key(key));

@@ -45,6 +45,9 @@ class job_store {
   };
   // Every queued (READY or RUNNING) job's index entry, in lane then FIFO order.
   status scan_queue(const std::function<void(const queued_entry&)>& fn) const;
+  // Every record in `meta` whose name starts with `prefix`, in name order.
+  status scan_meta(std::string_view prefix,
+                   const std::function<void(std::string_view key, std::string_view value)>& fn) const;
   // Every SCHEDULED job's due time and id, earliest first.
   status scan_scheduled(const std::function<void(micros at, uint64_t id)>& fn) const;
   // Every BLOCKED job's id, in id order.

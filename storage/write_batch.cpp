@@ -118,6 +118,12 @@ void write_batch::set_next_id(uint64_t next) {
   add(family_id(cf::meta), false, std::string{keys::meta_next_id}, std::move(value));
 }
 
+void write_batch::put_meta(std::string key, std::string value) {
+  add(family_id(cf::meta), false, std::move(key), std::move(value));
+}
+
+void write_batch::erase_meta(std::string key) { add(family_id(cf::meta), true, std::move(key)); }
+
 void write_batch::append(write_batch&& other) {
   if (ops_.empty()) {
     ops_ = std::move(other.ops_);

@@ -56,6 +56,9 @@ class write_batch {
   void erase_finished(const history_entry& entry);
   // Persists the id counter: ids below `next` are taken.
   void set_next_id(uint64_t next);
+  // Sets or deletes a small named record in `meta` (keys in storage/keys.hpp).
+  void put_meta(std::string key, std::string value);
+  void erase_meta(std::string key);
   // Moves every operation of `other` after this batch's own.
   void append(write_batch&& other);
 

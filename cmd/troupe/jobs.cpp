@@ -91,7 +91,7 @@ int show_plan(const ExecutionPlan& plan, bool json) {
 }  // namespace
 
 void add_jobs_command(CLI::App& app, std::optional<command_fn>& run) {
-  auto* jobs = app.add_subcommand("jobs", "List, show, plan and cancel jobs.");
+  auto* jobs = app.add_subcommand("jobs", "List, show, plan, cancel, retry, prioritize and run jobs.");
   jobs->require_subcommand(1);
 
   auto lo = std::make_shared<list_options>();
@@ -139,6 +139,8 @@ void add_jobs_command(CLI::App& app, std::optional<command_fn>& run) {
       });
     };
   });
+
+  add_job_controls(*jobs, run);
 
   auto cancel_client = std::make_shared<client_options>();
   auto cancel_id = std::make_shared<uint64_t>(0);

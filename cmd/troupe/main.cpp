@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   add_submit_command(app, run);
   add_jobs_command(app, run);
   add_batches_command(app, run);
+  add_queue_commands(app, run);
   add_wait_command(app, run);
   add_status_command(app, run);
   add_config_command(app, run);

@@ -52,6 +52,10 @@ class client {
   caf::expected<NodeStatus> status() const;
   caf::expected<ExecutionPlan> plan(job_id id) const;
   caf::expected<BatchSummary> batch(const std::string& name) const;
+  // Operator controls (retry, prioritize, run now); the job once its new state is durable.
+  caf::expected<Job> control(const JobControl& control) const;
+  // Lists, pauses or resumes queues and the runner.
+  caf::expected<QueueList> queues(const QueueControl& control) const;
 
   const gateway_actor& gateway() const { return gateway_; }
 

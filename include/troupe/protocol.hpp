@@ -35,6 +35,8 @@ using await_atom = caf::atom_constant<caf::atom("await")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using plan_atom = caf::atom_constant<caf::atom("plan")>;
 using batch_atom = caf::atom_constant<caf::atom("batch")>;
+using control_atom = caf::atom_constant<caf::atom("control")>;
+using queues_atom = caf::atom_constant<caf::atom("queues")>;
 
 // The node's public interface, published on its listen address.
 using gateway_actor = caf::typed_actor<
@@ -53,7 +55,11 @@ using gateway_actor = caf::typed_actor<
     // A job's execution plan: its ancestors and descendants, a topological order, the critical path.
     caf::replies_to<plan_atom, job_id>::with<ExecutionPlan>,
     // A batch's progress.
-    caf::replies_to<batch_atom, std::string>::with<BatchSummary>>;
+    caf::replies_to<batch_atom, std::string>::with<BatchSummary>,
+    // An operator's action on a job; replies with the job once its new state is durable.
+    caf::replies_to<control_atom, JobControl>::with<Job>,
+    // Lists, pauses or resumes queues and the runner; replies with the queues once the change is durable.
+    caf::replies_to<queues_atom, QueueControl>::with<QueueList>>;
 
 // CAF inspection for every generated Protobuf message: its binary serialization as one string field.
 template <class Inspector, class T>
@@ -94,4 +100,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(troupe, (std::vector<uint64_t>))
   CAF_ADD_TYPE_ID(troupe, (troupe::ExecutionPlan))
   CAF_ADD_TYPE_ID(troupe, (troupe::BatchSummary))
+  CAF_ADD_TYPE_ID(troupe, (troupe::JobControl))
+  CAF_ADD_TYPE_ID(troupe, (troupe::QueueControl))
+  CAF_ADD_TYPE_ID(troupe, (troupe::QueueList))
 CAF_END_TYPE_ID_BLOCK(troupe)

@@ -181,6 +181,14 @@ caf::expected<NodeStatus> engine_fixture::try_status() { return ask<NodeStatus>(
 
 caf::expected<ExecutionPlan> engine_fixture::try_plan(job_id id) { return ask<ExecutionPlan>(plan_atom::value, id); }
 
+caf::expected<Job> engine_fixture::try_control(const JobControl& control) {
+  return ask<Job>(control_atom::value, control);
+}
+
+caf::expected<QueueList> engine_fixture::try_queues(const QueueControl& control) {
+  return ask<QueueList>(queues_atom::value, control);
+}
+
 caf::expected<BatchSummary> engine_fixture::try_batch(const std::string& name) {
   return ask<BatchSummary>(batch_atom::value, name);
 }

@@ -185,6 +185,36 @@ BatchSummary sample(const sample_context&, tag<BatchSummary>) {
   return b;
 }
 
+JobControl sample(const sample_context&, tag<JobControl>) {
+  JobControl c;
+  c.set_action(JobControl::PRIORITIZE);
+  c.set_job(99);
+  c.set_priority(JobSpec::CRITICAL);
+  c.set_by("alice");
+  return c;
+}
+
+QueueControl sample(const sample_context&, tag<QueueControl>) {
+  QueueControl c;
+  c.set_action(QueueControl::PAUSE);
+  c.set_kind("exec");
+  c.set_by("bob");
+  return c;
+}
+
+QueueList sample(const sample_context&, tag<QueueList>) {
+  QueueList l;
+  auto* q = l.add_queues();
+  q->set_kind("exec");
+  q->set_queued(12);
+  q->set_running(3);
+  q->set_paused(true);
+  l.set_runner_stopped(true);
+  l.set_running(3);
+  l.set_queued(12);
+  return l;
+}
+
 dependency_event sample(const sample_context&, tag<dependency_event>) {
   return dependency_event{12, Job::DEAD, "nightly"};
 }
@@ -338,7 +368,7 @@ struct system_fixture {
 BOOST_FIXTURE_TEST_SUITE(protocol, system_fixture)
 
 BOOST_AUTO_TEST_CASE(every_type_of_the_peer_protocol_block_round_trips) {
-  static_assert(caf::id_block::troupe::end - caf::id_block::troupe::begin == 12,
+  static_assert(caf::id_block::troupe::end - caf::id_block::troupe::begin == 15,
                 "a type was added to the troupe block: it is covered by check_block, check its sample");
   check_block<caf::id_block::troupe>();
 }

@@ -1,0 +1,169 @@
+// Operator controls: retry, reprioritize or run a job now; pause and resume queues (kinds) and the runner (all
+// dispatch). Every control is written in the next commit and answered once durable; a job control is recorded in
+// the job's transitions with who asked, and queue controls in the `meta` family, so a pause survives a restart.
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "actors/job_errors.hpp"
+#include "actors/scheduler_state.hpp"
+#include "schemas/lifecycle.hpp"
+#include "storage/keys.hpp"
+
+namespace troupe {
+
+namespace {
+
+std::string who(const std::string& by) { return by.empty() ? std::string{"an operator"} : by; }
+
+caf::error conflict(job_id id, const std::string& why) {
+  return make_error(ec::conflict, fmt::format("job {} {}", id, why));
+}
+
+// The job's record for a control, or the error that refuses it.
+caf::expected<Job> controllable(scheduler_self self, job_id id) {
+  auto& st = self->state;
+  if (st.running.count(id) > 0) return conflict(id, "is RUNNING");
+  if (in_flight(st, id)) return conflict(id, "is being changed (starting or being written); try again");
+  Job job;
+  auto s = st.ctx->store->get(id, &job);
+  if (s.is_not_found()) return unknown_job(*st.ctx->store, id);
+  if (!s) return make_error(ec::storage_failure, s.message());
+  return job;
+}
+
+// Applies the control to `job` (not in flight); returns an error if its state does not allow it.
+caf::error apply_control(scheduler_state& st, const JobControl& c, Job& job) {
+  auto now = st.ctx->wall->now();
+  auto state = lifecycle::state_name(job.state());
+  switch (c.action()) {
+    case JobControl::RETRY:
+      if (job.state() != Job::DEAD && job.state() != Job::FAILED && job.state() != Job::CANCELLED)
+        return conflict(job.id(), fmt::format("is {}; only DEAD, FAILED or CANCELLED jobs can be retried", state));
+      lifecycle::retry(job, now, st.ctx->store->take_ready_seq(), "retried by " + who(c.by()));
+      return caf::none;
+    case JobControl::PRIORITIZE: {
+      if (!JobSpec::Priority_IsValid(c.priority()))
+        return make_error(ec::invalid_argument, fmt::format("priority {} is not one of CRITICAL, HIGH, NORMAL, LOW",
+                                                            int{c.priority()}));
+      if (job.state() != Job::READY && job.state() != Job::SCHEDULED && job.state() != Job::BLOCKED)
+        return conflict(job.id(), fmt::format("is {}; only a job that has not started can be reprioritized", state));
+      auto from = JobSpec::Priority_Name(job.spec().priority());
+      if (job.state() == Job::READY)
+        st.ready.remove(job.id(), lifecycle::lane_of(job.spec().priority()), job.ready_seq(), flow_key_of(st, job));
+      lifecycle::reprioritize(job, c.priority(), now, st.ctx->store->take_ready_seq(),
+                              fmt::format("priority {} -> {} by {}", from, JobSpec::Priority_Name(c.priority()),
+                                          who(c.by())));
+      return caf::none;
+    }
+    case JobControl::RUN_NOW:
+      if (job.state() != Job::SCHEDULED)
+        return conflict(job.id(), fmt::format("is {}; only a SCHEDULED job can be run now", state));
+      lifecycle::make_due(job, now, st.ctx->store->take_ready_seq(), "run now by " + who(c.by()));
+      return caf::none;
+    default:
+      return make_error(ec::invalid_argument, fmt::format("unknown job control {}", int{c.action()}));
+  }
+}
+
+}  // namespace
+
+caf::result<Job> control_job(scheduler_self self, const JobControl& control) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<Job>();
+  auto job = controllable(self, control.job());
+  if (!job) {
+    rp.deliver(job.error());
+    return rp;
+  }
+  auto before = storage::job_position::of(*job);
+  if (auto err = apply_control(st, control, *job)) {
+    rp.deliver(std::move(err));
+    return rp;
+  }
+  st.after.job_answers.emplace_back(rp, *job);
+  queue_final(self, std::move(*job), before);
+  return rp;
+}
+
+QueueList queue_list(const scheduler_state& st) {
+  QueueList out;
+  auto names = st.ctx->kinds->names();
+  for (const auto& k : st.ready.kinds())
+    if (std::find(names.begin(), names.end(), k) == names.end()) names.push_back(k);
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    auto* q = out.add_queues();
+    q->set_kind(name);
+    q->set_queued(st.ready.queued_of_kind(name));
+    q->set_running(st.ready.running_of_kind(name));
+    q->set_paused(st.ready.kind_paused(name));
+  }
+  out.set_runner_stopped(st.runner_stopped);
+  out.set_running(st.running.size());
+  out.set_queued(st.ready.size());
+  return out;
+}
+
+caf::result<QueueList> control_queues(scheduler_self self, const QueueControl& c) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<QueueList>();
+  auto by = who(c.by());
+  switch (c.action()) {
+    case QueueControl::LIST:
+      rp.deliver(queue_list(st));
+      return rp;
+    case QueueControl::PAUSE:
+    case QueueControl::RESUME: {
+      if (c.kind().empty()) {
+        rp.deliver(make_error(ec::invalid_argument, "name the queue (a kind) to pause or resume"));
+        return rp;
+      }
+      if (st.ctx->kinds->find(c.kind()) == nullptr && st.ready.queued_of_kind(c.kind()) == 0) {
+        rp.deliver(make_error(ec::unknown_kind, "no queue named '" + c.kind() + "' (a queue is a job kind)"));
+        return rp;
+      }
+      bool pause = c.action() == QueueControl::PAUSE;
+      st.ready.set_kind_paused(c.kind(), pause);
+      auto key = std::string{storage::keys::meta_paused_prefix} + c.kind();
+      if (pause) st.batch.put_meta(key, by);
+      else st.batch.erase_meta(key);
+      spdlog::info("queue {} {} by {}", c.kind(), pause ? "paused" : "resumed", by);
+      break;
+    }
+    case QueueControl::STOP_RUNNER:
+    case QueueControl::START_RUNNER: {
+      bool stop = c.action() == QueueControl::STOP_RUNNER;
+      st.runner_stopped = stop;
+      auto key = std::string{storage::keys::meta_runner_stopped};
+      if (stop) st.batch.put_meta(key, by);
+      else st.batch.erase_meta(key);
+      spdlog::info("runner {} by {}", stop ? "stopped" : "started", by);
+      break;
+    }
+    default:
+      rp.deliver(make_error(ec::invalid_argument, fmt::format("unknown queue control {}", int{c.action()})));
+      return rp;
+  }
+  st.after.queue_answers.push_back(rp);
+  schedule_flush(self);
+  return rp;
+}
+
+storage::status restore_pauses(scheduler_self self) {
+  auto& st = self->state;
+  const auto& store = *st.ctx->store;
+  auto s = store.scan_meta(storage::keys::meta_paused_prefix, [&](std::string_view key, std::string_view by) {
+    auto kind = key.substr(storage::keys::meta_paused_prefix.size());
+    st.ready.set_kind_paused(kind, true);
+    spdlog::info("queue {} is paused (by {})", kind, by);
+  });
+  if (!s) return s;
+  return store.scan_meta(storage::keys::meta_runner_stopped, [&](std::string_view key, std::string_view by) {
+    if (key != storage::keys::meta_runner_stopped) return;
+    st.runner_stopped = true;
+    spdlog::info("the runner is stopped (by {}): no job starts until `troupe runner start`", by);
+  });
+}
+
+}  // namespace troupe
