@@ -123,7 +123,7 @@ namespace storage {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, history_entry& x) {
   return f(caf::meta::type_name("troupe::storage::history_entry"), x.id, x.finished_at, x.has_relations, x.parents,
-           x.batch, x.batch_callback);
+           x.batch, x.batch_callback, x.user, x.idempotency_key);
 }
 
 }  // namespace storage

@@ -6,6 +6,7 @@
 #include "actors/job_errors.hpp"
 #include "actors/scheduler_state.hpp"
 #include "actors/workflow.hpp"
+#include "storage/keys.hpp"
 #include "schemas/lifecycle.hpp"
 
 namespace troupe {
@@ -77,6 +78,18 @@ void notify_waiters(scheduler_self self, job_id id, const Job* job) {
 
 namespace {
 
+// The job that a spec with this idempotency key (`key`: its unique_prefix) duplicates, or 0.
+job_id existing_unique(scheduler_state& st, const std::string& key, const JobSpec& spec, micros now) {
+  if (auto it = st.pending_unique.find(key); it != st.pending_unique.end()) return it->second;
+  job_id id = 0;
+  if (!st.ctx->store->latest_unique(spec.user(), spec.idempotency_key(), &id)) return 0;
+  Job job;
+  if (!st.ctx->store->get(id, &job)) return 0;
+  if (!lifecycle::is_terminal(job.state())) return id;
+  auto window = static_cast<micros>(st.ctx->options.idempotencyWindowMs) * 1000;
+  return to_micros(job.finished_at()) + window > now ? id : 0;
+}
+
 caf::result<std::vector<job_id>> submit(scheduler_self self, std::vector<JobSpec>& specs) {
   auto& st = self->state;
   if (st.draining) return make_error(ec::shutting_down, "the node is shutting down and accepts no jobs");
@@ -94,12 +107,29 @@ caf::result<std::vector<job_id>> submit(scheduler_self self, std::vector<JobSpec
   // then its RUNNING record (attempt counted): one commit makes it durable and started, and it runs as the submit
   // is acknowledged.
   bool direct = !st.draining && !st.runner_stopped && st.ready.empty() && st.loading.empty();
-  resolve_refs(specs, first);
+  // Unique jobs: a spec whose idempotency key names a job that has not ended (or ended within the window) gets
+  // that job's id instead of a new job. The scheduler handles submits one at a time, so this is atomic.
+  std::vector<job_id> ids(n);
+  std::vector<bool> duplicate(n, false);
   for (size_t i = 0; i < n; ++i) {
+    ids[i] = first + i;
+    if (specs[i].idempotency_key().empty()) continue;
+    auto key = storage::keys::unique_prefix(specs[i].user(), specs[i].idempotency_key());
+    if (auto existing = existing_unique(st, key, specs[i], now)) {
+      ids[i] = existing;
+      duplicate[i] = true;
+      continue;
+    }
+    st.pending_unique[key] = ids[i];
+    sub.unique.emplace_back(std::move(key), ids[i]);
+  }
+  resolve_refs(specs, ids);
+  for (size_t i = 0; i < n; ++i) {
+    auto id = ids[i];
+    sub.ids.push_back(id);
+    if (duplicate[i]) continue;
     Job job;
     *job.mutable_spec() = std::move(specs[i]);
-    auto id = first + i;
-    sub.ids.push_back(id);
     const auto& batch = job.spec().batch();
     if (waits_for_something(job.spec())) {
       // Stored BLOCKED; the dependency manager hears of it once that is durable and decides when it runs.

@@ -263,6 +263,9 @@ void on_committed(scheduler_self self, after_commit& done) {
     for (size_t i = 0; i < s.entries.size(); ++i)
       st.ready.push(s.lanes[i], s.entries[i].seq, s.entries[i].id, s.keys[i], now, std::move(s.entries[i].record));
     st.counters.submitted += s.ids.size();
+    for (const auto& [key, id] : s.unique)
+      if (auto it = st.pending_unique.find(key); it != st.pending_unique.end() && it->second == id)
+        st.pending_unique.erase(it);
     s.promise.deliver(std::move(s.ids));
   }
   for (auto id : done.started) {

@@ -69,6 +69,7 @@ struct after_commit {
     std::vector<ready_queue::entry> entries;
     std::vector<int> lanes;
     std::vector<ready_queue::flow_key> keys;
+    std::vector<std::pair<std::string, job_id>> unique;  // idempotency keys this submit stores (pending_unique)
   };
   struct queued {
     int lane = 0;
@@ -155,6 +156,9 @@ struct scheduler_state {
 
   backoff_policy node_retry;                                  // from the retry* options
   std::unordered_map<std::string, backoff_policy> kind_retry;  // from kindRetry
+  // Idempotency keys (storage::keys::unique_prefix) of jobs accepted but not durable yet, and their ids: a second
+  // submit with the same key in the meantime finds them here rather than in the store.
+  std::unordered_map<std::string, job_id> pending_unique;
   scheduler_counters counters;
   throughput_window throughput;
   micros started_at = 0;

@@ -51,8 +51,10 @@ caf::error validate_spec(JobSpec& spec, const node_options& options, const kind_
     return make_error(ec::invalid_argument, "run_at is not a time between 1970 and 2200");
   if (auto problem = check_retry_policy(spec.retry()); *problem != '\0')
     return make_error(ec::invalid_argument, problem);
-  if (!spec.idempotency_key().empty())
-    return make_error(ec::invalid_argument, "idempotency_key (unique jobs) is not supported by this node yet");
+  if (spec.idempotency_key().size() > 256)
+    return make_error(ec::invalid_argument, "idempotency_key is longer than 256 bytes");
+  if (spec.idempotency_key().find('\0') != std::string::npos || spec.user().find('\0') != std::string::npos)
+    return make_error(ec::invalid_argument, "idempotency_key and user must not contain a NUL byte");
   return kind->check(spec);
 }
 

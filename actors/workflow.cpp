@@ -184,10 +184,10 @@ bool waits_for_something(const JobSpec& spec) {
   return spec.dependencies_size() > 0 || spec.after_size() > 0 || !spec.batch_callback().empty();
 }
 
-void resolve_refs(std::vector<JobSpec>& specs, uint64_t first) {
+void resolve_refs(std::vector<JobSpec>& specs, const std::vector<uint64_t>& ids) {
   std::unordered_map<std::string_view, uint64_t> id_of;
   for (size_t i = 0; i < specs.size(); ++i)
-    if (!specs[i].ref().empty()) id_of.emplace(specs[i].ref(), first + i);
+    if (!specs[i].ref().empty()) id_of.emplace(specs[i].ref(), ids[i]);
   for (auto& spec : specs) {
     for (const auto& name : spec.after()) spec.add_dependencies(id_of.at(name));
     spec.clear_after();

@@ -22,8 +22,8 @@ caf::error validate_relations(std::vector<JobSpec>& specs, const storage::job_st
 // Whether a job with this spec starts BLOCKED (it waits for dependencies or for a batch).
 bool waits_for_something(const JobSpec& spec);
 
-// Replaces each job's `after` refs by the ids they name: the request's jobs get ids first, first + 1, ...
-// REQUIRES: validate_relations accepted `specs`.
-void resolve_refs(std::vector<JobSpec>& specs, uint64_t first);
+// Replaces each job's `after` refs by the ids they name; `ids[i]` is the id of specs[i] (a new id, or an existing
+// job's when the spec is a duplicate of a unique job). REQUIRES: validate_relations accepted `specs`.
+void resolve_refs(std::vector<JobSpec>& specs, const std::vector<uint64_t>& ids);
 
 }  // namespace troupe

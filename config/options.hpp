@@ -82,6 +82,9 @@ struct node_options {
   double retryJitter = 0.2;
   // Per kind, as KIND=BASE_MS:FACTOR:MAX_DELAY_MS:JITTER,... (e.g. exec=5000:3:600000:0.1).
   std::string kindRetry;
+  // Unique jobs: a submit with the idempotency key of a job that ended less than this long ago (milliseconds)
+  // gets that job's id instead of a new job, as one whose job has not ended does.
+  uint64_t idempotencyWindowMs = 86'400'000;
 
   // --- resource limits (seed: "Resource Limits") -------------------------------------------------------------
   // Memory budget of the node process, in MiB (resource manager admission).

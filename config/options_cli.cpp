@@ -375,6 +375,9 @@ void add_node_options(CLI::App& app, node_options& opts) {
   add(app, g, "kindRetry", opts.kindRetry,
       "Per-kind retry settings, as KIND=BASE_MS:FACTOR:MAX_DELAY_MS:JITTER,... (e.g. exec=5000:3:600000:0.1)")
       ->check(kind_retry());
+  add(app, g, "idempotencyWindowMs", opts.idempotencyWindowMs,
+      "Unique jobs: a submit with the idempotency key of a job that ended less than this long ago gets its id")
+      ->check(range<uint64_t>(0, 3650 * ms_per_day));
 
   g = limits_group;
   add(app, g, "maxMemoryMB", opts.maxMemoryMB,

@@ -203,6 +203,8 @@ status prepare_expiry(const job_store& store, std::vector<history_entry>* entrie
         e.parents.assign(spec.dependencies().begin(), spec.dependencies().end());
         e.batch = spec.batch();
         e.batch_callback = spec.batch_callback();
+        e.user = spec.user();
+        e.idempotency_key = spec.idempotency_key();
       }
     }
     // Any job can be a parent, whether or not it has relations of its own.

@@ -63,6 +63,20 @@ std::string batch_member(std::string_view batch, uint64_t id) {
   return k;
 }
 
+std::string unique_prefix(std::string_view user, std::string_view key) {
+  std::string k{user};
+  k.push_back('\0');
+  k.append(key);
+  k.push_back('\0');
+  return k;
+}
+
+std::string unique(std::string_view user, std::string_view key, uint64_t id) {
+  auto k = unique_prefix(user, key);
+  put_u64(k, id);
+  return k;
+}
+
 std::string batch_callback(std::string_view batch, uint64_t id) {
   auto k = batch_callback_prefix(batch);
   put_u64(k, id);

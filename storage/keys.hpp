@@ -13,6 +13,7 @@
 //                                                                       "runner_stopped": who paused or stopped
 //   blocked        id (8)                               empty           BLOCKED jobs (dependencies, batch callbacks)
 //   deps           parent id (8) . child id (8)         empty           dependency edges, until the child is deleted
+//   unique         user . 0x00 . key . 0x00 . id (8)    empty           idempotency keys, until the job is deleted
 //   batches        batch name . 0x00 . id (8)           empty           batch members, until the job is deleted
 //                  batch name . 0x01 . id (8)           empty           the batch's callback jobs, likewise
 //
@@ -35,6 +36,9 @@ std::string history(int64_t finished_at_us, uint64_t id);
 std::string edge(uint64_t parent, uint64_t child);
 std::string batch_member(std::string_view batch, uint64_t id);
 std::string batch_callback(std::string_view batch, uint64_t id);
+// An idempotency key's entries start with unique_prefix(user, key); unique(user, key, id) is one job's.
+std::string unique_prefix(std::string_view user, std::string_view key);
+std::string unique(std::string_view user, std::string_view key, uint64_t id);
 // The first key of a batch's members or callbacks (every such key starts with it).
 std::string batch_prefix(std::string_view batch);
 std::string batch_callback_prefix(std::string_view batch);

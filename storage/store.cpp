@@ -22,6 +22,7 @@ const char* cf_name(cf family) {
     case cf::blocked: return "blocked";
     case cf::deps: return "deps";
     case cf::batches: return "batches";
+    case cf::unique: return "unique";
     case cf::count_: break;
   }
   return "?";
@@ -252,6 +253,21 @@ status job_store::children(uint64_t parent, const std::function<bool(uint64_t)>&
   return scan_prefix(*impl_, cf::deps, keys::job(parent), [&](std::string_view key) {
     return key.size() != 16 || fn(keys::child_of_edge_key(key));
   });
+}
+
+status job_store::latest_unique(std::string_view user, std::string_view key, uint64_t* id) const {
+  auto prefix = keys::unique_prefix(user, key);
+  std::unique_ptr<rocksdb::Iterator> it{impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->handle(cf::unique))};
+  it->SeekForPrev(keys::unique(user, key, UINT64_MAX));
+  if (it->Valid()) {
+    auto k = it->key().ToStringView();
+    if (k.size() == prefix.size() + 8 && k.substr(0, prefix.size()) == prefix) {
+      *id = keys::get_u64(k, prefix.size());
+      return status::ok();
+    }
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status());
+  return status::not_found("no job with this idempotency key");
 }
 
 status job_store::batch_callbacks(std::string_view batch, const std::function<void(uint64_t)>& fn) const {

@@ -56,6 +56,8 @@ class job_store {
   status children(uint64_t parent, const std::function<bool(uint64_t child)>& fn) const;
   // The ids of a batch's jobs, in id order, while `fn` returns true.
   status batch_members(std::string_view batch, const std::function<bool(uint64_t id)>& fn) const;
+  // The newest job with this idempotency key for this user; not_found if none.
+  status latest_unique(std::string_view user, std::string_view key, uint64_t* id) const;
   // The ids of the callback jobs of a batch, in id order.
   status batch_callbacks(std::string_view batch, const std::function<void(uint64_t id)>& fn) const;
   // Every RUNNING job's record.

@@ -44,7 +44,8 @@ index_entry index_of(const job_position& pos) {
 uint8_t family_id(cf family) { return static_cast<uint8_t>(family); }
 
 bool has_relations(const JobSpec& spec) {
-  return spec.dependencies_size() > 0 || !spec.batch().empty() || !spec.batch_callback().empty();
+  return spec.dependencies_size() > 0 || !spec.batch().empty() || !spec.batch_callback().empty() ||
+         !spec.idempotency_key().empty();
 }
 
 }  // namespace
@@ -84,6 +85,8 @@ const std::string& write_batch::insert(const Job& job) {
     add(family_id(cf::batches), false, keys::batch_member(job.spec().batch(), job.id()));
   if (!job.spec().batch_callback().empty())
     add(family_id(cf::batches), false, keys::batch_callback(job.spec().batch_callback(), job.id()));
+  if (!job.spec().idempotency_key().empty())
+    add(family_id(cf::unique), false, keys::unique(job.spec().user(), job.spec().idempotency_key(), job.id()));
   return ops_[stored].value;
 }
 
@@ -107,6 +110,8 @@ void write_batch::erase_finished(const history_entry& entry) {
   if (!entry.batch.empty()) add(family_id(cf::batches), true, keys::batch_member(entry.batch, entry.id));
   if (!entry.batch_callback.empty())
     add(family_id(cf::batches), true, keys::batch_callback(entry.batch_callback, entry.id));
+  if (!entry.idempotency_key.empty())
+    add(family_id(cf::unique), true, keys::unique(entry.user, entry.idempotency_key, entry.id));
   add(family_id(cf::jobs), true, keys::job(entry.id));
   add(family_id(cf::history), true, std::move(key));
   --history_delta_;

@@ -34,6 +34,8 @@ struct history_entry {
   std::vector<uint64_t> parents = {};  // its dependencies: the edges parent . id
   std::string batch = {};              // its batch membership
   std::string batch_callback = {};     // the batch it is the callback of
+  std::string user = {};               // with idempotency_key: its entry in the unique index
+  std::string idempotency_key = {};
 };
 
 // One buffered operation. `family` is a storage::cf value.

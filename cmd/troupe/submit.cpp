@@ -28,6 +28,7 @@ struct submit_options {
   std::string batch_callback;
   std::vector<uint64_t> after;
   std::string on_parent_failure = "cancel";
+  std::string key;      // idempotency key
   std::string at;       // RFC 3339 time
   std::string in;       // duration from now
   std::vector<std::string> labels;
@@ -57,6 +58,7 @@ caf::expected<JobSpec> spec_from_flags(const submit_options& o) {
   spec.set_user(o.user);
   spec.set_batch(o.batch);
   spec.set_batch_callback(o.batch_callback);
+  spec.set_idempotency_key(o.key);
   if (!o.at.empty()) {
     if (!google::protobuf::util::TimeUtil::FromString(o.at, spec.mutable_run_at()))
       return make_error(ec::invalid_argument,
@@ -162,6 +164,9 @@ void add_submit_command(CLI::App& app, std::optional<command_fn>& run) {
   cmd->add_option("--user", o->user, "The user the job belongs to");
   cmd->add_option("--batch", o->batch, "A batch id grouping jobs");
   cmd->add_option("--after", o->after, "Ids of jobs that must succeed first (ID,ID or repeated)")->delimiter(',');
+  cmd->add_option("--key", o->key,
+                  "Idempotency key: while a job of yours with this key has not ended (or ended within "
+                  "idempotencyWindowMs), submitting again prints its id instead of creating a job");
   auto* at = cmd->add_option("--at", o->at, "Run no earlier than this time (RFC 3339, e.g. 2026-12-01T08:00:00Z)");
   cmd->add_option("--in", o->in, "Run no earlier than this long from now (e.g. 10m, 90s, 2h)")->excludes(at);
   cmd->add_option("--on-parent-failure", o->on_parent_failure,

@@ -170,7 +170,9 @@ BOOST_FIXTURE_TEST_CASE(a_workflow_chain_of_100000_refs_is_checked_and_resolved,
     if (i > 0) specs[i].add_after("s" + std::to_string(i - 1));
   }
   BOOST_TEST(!validate_relations(specs, *store));
-  resolve_refs(specs, 1000);
+  std::vector<uint64_t> ids(big);
+  for (uint64_t i = 0; i < big; ++i) ids[i] = 1000 + i;
+  resolve_refs(specs, ids);
   BOOST_TEST(specs[1].dependencies(0) == 1000u);
   BOOST_TEST(specs[big - 1].dependencies(0) == 1000u + big - 2);
   BOOST_TEST(specs[big - 1].after_size() == 0);

@@ -46,7 +46,8 @@ std::string describe(const node_options& opts) {
       << "\nuserRunningLimits=" << opts.userRunningLimits << "\nkindRunningLimits=" << opts.kindRunningLimits
       << "\npriorityAgingMs=" << opts.priorityAgingMs << "\nretryBaseMs=" << opts.retryBaseMs
       << "\nretryFactor=" << opts.retryFactor << "\nretryMaxDelayMs=" << opts.retryMaxDelayMs
-      << "\nretryJitter=" << opts.retryJitter << "\nkindRetry=" << opts.kindRetry << "\nmaxMemoryMB=" << opts.maxMemoryMB
+      << "\nretryJitter=" << opts.retryJitter << "\nkindRetry=" << opts.kindRetry
+      << "\nidempotencyWindowMs=" << opts.idempotencyWindowMs << "\nmaxMemoryMB=" << opts.maxMemoryMB
       << "\nmaxJobPayloadSizeMB=" << opts.maxJobPayloadSizeMB
       << "\njobTimeoutMs=" << opts.jobTimeoutMs << "\nmaxJobHistoryDays=" << opts.maxJobHistoryDays
       << "\nmaxCompletedJobsToKeep=" << opts.maxCompletedJobsToKeep
@@ -96,6 +97,7 @@ const std::vector<setting> changed_settings = {
     {"retryMaxDelayMs", "60000", false},
     {"retryJitter", "0.5", false},
     {"kindRetry", "exec=5000:3:600000:0.1", true},
+    {"idempotencyWindowMs", "60000", false},
     {"maxMemoryMB", "2048", false},
     {"maxJobPayloadSizeMB", "8", false},
     {"jobTimeoutMs", "60000", false},
@@ -143,6 +145,7 @@ node_options changed_options() {
   o.retryMaxDelayMs = 60000;
   o.retryJitter = 0.5;
   o.kindRetry = "exec=5000:3:600000:0.1";
+  o.idempotencyWindowMs = 60000;
   o.maxMemoryMB = 2048;
   o.maxJobPayloadSizeMB = 8;
   o.jobTimeoutMs = 60000;

@@ -237,7 +237,7 @@ outcome sample(const sample_context&, tag<outcome>) {
 uint64_t sample(const sample_context&, tag<uint64_t>) { return std::numeric_limits<uint64_t>::max() - 1; }
 
 storage::history_entry sample(const sample_context&, tag<storage::history_entry>) {
-  return storage::history_entry{77, 1'700'000'000'654'321, true, {3, 5}, "nightly", "weekly"};
+  return storage::history_entry{77, 1'700'000'000'654'321, true, {3, 5}, "nightly", "weekly", "alice", "order-7"};
 }
 
 slot_actor sample(const sample_context& ctx, tag<slot_actor>) { return ctx.slot; }
@@ -259,7 +259,8 @@ bool same(const outcome& a, const outcome& b) {
 bool same(uint64_t a, uint64_t b) { return a == b; }
 bool same(const storage::history_entry& a, const storage::history_entry& b) {
   return a.id == b.id && a.finished_at == b.finished_at && a.has_relations == b.has_relations &&
-         a.parents == b.parents && a.batch == b.batch &&
+         a.parents == b.parents && a.batch == b.batch && a.user == b.user &&
+         a.idempotency_key == b.idempotency_key &&
          a.batch_callback == b.batch_callback;
 }
 bool same(const slot_actor& a, const slot_actor& b) { return a == b; }
