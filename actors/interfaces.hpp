@@ -41,6 +41,7 @@ using ok_atom = caf::atom_constant<caf::atom("ok")>;
 using reader_atom = caf::atom_constant<caf::atom("reader")>;
 using deps_atom = caf::atom_constant<caf::atom("deps")>;
 using due_atom = caf::atom_constant<caf::atom("due")>;
+using cleanup_atom = caf::atom_constant<caf::atom("cleanup")>;
 
 // --- journal ---------------------------------------------------------------------------------------------------
 
@@ -63,6 +64,9 @@ using reader_actor = caf::typed_actor<
     caf::replies_to<list_atom, JobQuery>::with<JobPage>,
     caf::replies_to<plan_atom, job_id>::with<ExecutionPlan>,
     caf::replies_to<batch_atom, std::string>::with<BatchSummary>,
+    // The finished jobs a cleanup (QueueControl::CLEANUP) deletes, readied for the journal, and the history's
+    // generation at the time of the listing.
+    caf::replies_to<cleanup_atom, QueueControl>::with<std::vector<storage::history_entry>, uint64_t>,
     // The records of these jobs, in order; a job that does not exist comes back with only its id (PENDING).
     caf::replies_to<load_atom, std::vector<job_id>>::with<std::vector<Job>>>;
 

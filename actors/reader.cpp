@@ -12,6 +12,8 @@ namespace {
 
 // Most jobs in one page.
 constexpr uint32_t max_page = 10'000;
+// Most finished jobs one cleanup deletes (run it again for more).
+constexpr size_t max_cleanup = 1'000'000;
 
 reader_actor::behavior_type reader(reader_actor::pointer self, engine_context_ptr ctx) {
   return {
@@ -45,6 +47,19 @@ reader_actor::behavior_type reader(reader_actor::pointer self, engine_context_pt
         if (s.is_not_found()) return make_error(ec::unknown_job, s.message());
         if (!s) return make_error(ec::storage_failure, s.message());
         return summary;
+      },
+      [=](cleanup_atom, const QueueControl& c) -> caf::result<std::vector<storage::history_entry>, uint64_t> {
+        auto cutoff = ctx->wall->now() - to_micros(c.older_than());
+        auto matches = [&](const Job& job) {
+          return (!c.has_state() || job.state() == c.state()) && (c.kind().empty() || job.spec().kind() == c.kind());
+        };
+        std::vector<storage::history_entry> entries;
+        uint64_t generation = 0;
+        if (auto s = ctx->store->finished_before(cutoff, matches, max_cleanup, &entries, &generation); !s)
+          return make_error(ec::storage_failure, s.message());
+        if (auto s = storage::prepare_expiry(*ctx->store, &entries); !s)
+          return make_error(ec::storage_failure, s.message());
+        return {std::move(entries), generation};
       },
       [=](load_atom, const std::vector<job_id>& ids) -> caf::result<std::vector<Job>> {
         std::vector<Job> jobs;

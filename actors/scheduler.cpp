@@ -391,7 +391,8 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
   st.ready = ready_queue{fair_share_of(ctx->options)};
   st.node_retry = backoff_policy{static_cast<micros>(ctx->options.retryBaseMs) * 1000, ctx->options.retryFactor,
                                  static_cast<micros>(ctx->options.retryMaxDelayMs) * 1000, ctx->options.retryJitter};
-  for (const auto& [kind, r] : parse_kind_retry(ctx->options.kindRetry).value_or(std::unordered_map<std::string, retry_setting>{}))
+  auto kind_retry = parse_kind_retry(ctx->options.kindRetry).value_or(std::unordered_map<std::string, retry_setting>{});
+  for (const auto& [kind, r] : kind_retry)
     st.kind_retry[kind] = backoff_policy{static_cast<micros>(r.base_ms) * 1000, r.factor,
                                          static_cast<micros>(r.max_delay_ms) * 1000, r.jitter};
   st.started_at = ctx->wall->now();

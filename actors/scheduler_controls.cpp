@@ -66,6 +66,46 @@ caf::error apply_control(scheduler_state& st, const JobControl& c, Job& job) {
   }
 }
 
+// Deletes the listed finished jobs through the journal, a chunk at a time (as retention does), then answers.
+void delete_chunks(scheduler_self self, std::shared_ptr<std::vector<storage::history_entry>> entries, size_t from,
+                   uint64_t generation, uint64_t deleted, caf::typed_response_promise<QueueList> rp) {
+  constexpr size_t chunk = 1000;
+  if (from >= entries->size()) {
+    auto list = queue_list(self->state);
+    list.set_deleted(deleted);
+    rp.deliver(std::move(list));
+    return;
+  }
+  auto to = std::min(entries->size(), from + chunk);
+  std::vector<storage::history_entry> part(entries->begin() + from, entries->begin() + to);
+  self->request(self->state.journal, caf::infinite, expire_atom::value, std::move(part), generation)
+      .then([=](uint64_t n) mutable { delete_chunks(self, entries, to, generation, deleted + n, rp); },
+            [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+}
+
+void cleanup(scheduler_self self, const QueueControl& c, caf::typed_response_promise<QueueList> rp) {
+  if (c.has_state() && !lifecycle::is_terminal(c.state())) {
+    rp.deliver(make_error(ec::invalid_argument,
+                          fmt::format("cleanup deletes finished jobs: state {} is not SUCCEEDED, FAILED, DEAD or "
+                                      "CANCELLED", lifecycle::state_name(c.state()))));
+    return;
+  }
+  if (to_micros(c.older_than()) < 0) {
+    rp.deliver(make_error(ec::invalid_argument, "older_than must not be negative"));
+    return;
+  }
+  spdlog::info("cleanup by {}: finished jobs{}{} older than {} s", who(c.by()),
+               c.has_state() ? " in state " + std::string{lifecycle::state_name(c.state())} : "",
+               c.kind().empty() ? "" : " of kind " + c.kind(), to_micros(c.older_than()) / 1'000'000);
+  self->request(self->state.reader, caf::infinite, cleanup_atom::value, c)
+      .then(
+          [=](std::vector<storage::history_entry>& entries, uint64_t generation) {
+            delete_chunks(self, std::make_shared<std::vector<storage::history_entry>>(std::move(entries)), 0,
+                          generation, 0, rp);
+          },
+          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+}
+
 }  // namespace
 
 caf::result<Job> control_job(scheduler_self self, const JobControl& control) {
@@ -141,6 +181,9 @@ caf::result<QueueList> control_queues(scheduler_self self, const QueueControl& c
       spdlog::info("runner {} by {}", stop ? "stopped" : "started", by);
       break;
     }
+    case QueueControl::CLEANUP:
+      cleanup(self, c, rp);
+      return rp;
     default:
       rp.deliver(make_error(ec::invalid_argument, fmt::format("unknown queue control {}", int{c.action()})));
       return rp;

@@ -308,6 +308,36 @@ status job_store::scan_running(const std::function<void(Job&)>& fn) const {
   return visit();
 }
 
+status job_store::finished_before(micros cutoff, const std::function<bool(const Job&)>& keep_if, size_t limit,
+                                  std::vector<history_entry>* out, uint64_t* generation) const {
+  *generation = impl_->history_exits.load();
+  out->clear();
+  std::vector<history_entry> chunk;
+  auto check = [&]() -> status {
+    std::vector<uint64_t> ids;
+    for (const auto& e : chunk) ids.push_back(e.id);
+    std::vector<Job> jobs;
+    std::vector<bool> found;
+    if (auto s = multi_get(ids, &jobs, &found); !s) return s;
+    for (size_t i = 0; i < chunk.size() && out->size() < limit; ++i)
+      if (found[i] && keep_if(jobs[i])) out->push_back(chunk[i]);
+    chunk.clear();
+    return status::ok();
+  };
+  std::unique_ptr<rocksdb::Iterator> it{impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->handle(cf::history))};
+  for (it->SeekToFirst(); it->Valid() && out->size() < limit; it->Next()) {
+    auto key = it->key().ToStringView();
+    if (key.size() != 16) return status::corruption("history index: malformed entry");
+    history_entry e{keys::id_of_timed_key(key), keys::time_of_timed_key(key), !it->value().empty()};
+    if (e.finished_at >= cutoff) break;
+    chunk.push_back(e);
+    if (chunk.size() == 1024)
+      if (auto s = check(); !s) return s;
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status());
+  return check();
+}
+
 status job_store::expired(uint64_t keep, micros cutoff, size_t limit, std::vector<history_entry>* out,
                           uint64_t* generation) const {
   *generation = impl_->history_exits.load();

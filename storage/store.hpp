@@ -66,6 +66,10 @@ class job_store {
   // `generation` receives the history's generation at the time of the scan (see history_changed_since).
   status expired(uint64_t keep, micros cutoff, size_t limit, std::vector<history_entry>* out,
                  uint64_t* generation) const;
+  // Every finished job that ended before `cutoff` and satisfies `keep_if` (given its record), at most `limit`;
+  // `generation` as for expired().
+  status finished_before(micros cutoff, const std::function<bool(const Job&)>& keep_if, size_t limit,
+                         std::vector<history_entry>* out, uint64_t* generation) const;
   // Whether a job left the history (other than by deletion) since `generation`: then entries listed by
   // expired() must be checked with in_history() before they are deleted.
   bool history_changed_since(uint64_t generation) const;

@@ -37,14 +37,29 @@ void client_options::add_to(CLI::App& app) {
   app.add_option("--request-timeout", timeout, "How long to wait for each answer")->capture_default_str();
 }
 
+caf::expected<Job::State> parse_state(const std::string& text) {
+  std::string upper = text;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  Job::State state;
+  if (!Job::State_Parse(upper, &state))
+    return make_error(ec::invalid_argument, "'" + text +
+                                                "' is not a state (PENDING, BLOCKED, SCHEDULED, READY, RUNNING, "
+                                                "SUCCEEDED, FAILED, DEAD, CANCELLED)");
+  return state;
+}
+
 caf::expected<std::chrono::milliseconds> parse_duration(const std::string& text) {
-  static const std::regex pattern{R"(^\s*([0-9]+(\.[0-9]+)?)\s*(ms|s|m|h)?\s*$)"};
+  static const std::regex pattern{R"(^\s*([0-9]+(\.[0-9]+)?)\s*(ms|s|m|h|d)?\s*$)"};
   std::smatch m;
   if (!std::regex_match(text, m, pattern))
-    return make_error(ec::invalid_argument, "'" + text + "' is not a duration (examples: 500ms, 10s, 2m, 1h)");
+    return make_error(ec::invalid_argument, "'" + text + "' is not a duration (examples: 500ms, 10s, 2m, 1h, 7d)");
   double value = std::stod(m[1].str());
   std::string unit = m[3].matched ? m[3].str() : "s";
-  double ms = unit == "ms" ? value : unit == "s" ? value * 1e3 : unit == "m" ? value * 60e3 : value * 3600e3;
+  double ms = unit == "ms"  ? value
+              : unit == "s" ? value * 1e3
+              : unit == "m" ? value * 60e3
+              : unit == "h" ? value * 3600e3
+                            : value * 86400e3;
   if (ms > 365.0 * 24 * 3600e3) return make_error(ec::invalid_argument, "'" + text + "' is longer than a year");
   return std::chrono::milliseconds{static_cast<int64_t>(ms)};
 }

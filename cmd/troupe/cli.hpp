@@ -39,7 +39,10 @@ struct client_options {
   void add_to(CLI::App& app);
 };
 
-// "500ms", "10s", "2m", "1h", "1.5s" -> duration; an error naming the text otherwise.
+// A job state by name, in any case ("dead" -> DEAD); an error listing the states otherwise.
+caf::expected<Job::State> parse_state(const std::string& text);
+
+// "500ms", "10s", "2m", "1h", "7d", "1.5s" -> duration; an error naming the text otherwise.
 caf::expected<std::chrono::milliseconds> parse_duration(const std::string& text);
 
 // Connects to the node of `options` and runs `body` with a client. Returns body's exit code, or the code of the

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cmd/troupe/cli.hpp"
+#include "schemas/time.hpp"
 
 namespace troupe::cli {
 
@@ -41,12 +42,10 @@ caf::expected<std::vector<uint64_t>> target_ids(const job_control_options& o, co
   if (!o.ids.empty()) return o.ids;
   JobQuery q;
   if (!o.state.empty()) {
-    std::string upper = o.state;
-    for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    Job::State s;
-    if (!Job::State_Parse(upper, &s)) return make_error(ec::invalid_argument, "--state: '" + o.state + "' is not a state");
+    auto s = parse_state(o.state);
+    if (!s) return make_error(ec::invalid_argument, "--state: " + describe(s.error()));
     q.set_has_state(true);
-    q.set_state(s);
+    q.set_state(*s);
   }
   q.set_kind(o.kind);
   q.set_user(o.user);
@@ -137,7 +136,8 @@ void add_queue_control(CLI::App& parent, std::optional<command_fn>& run, const s
   auto* cmd = parent.add_subcommand(name, help);
   o->add_to(*cmd);
   if (takes_kind) cmd->add_option("KIND", *kind, "The queue: a job kind")->required();
-  if (action != QueueControl::LIST) cmd->add_option("--by", *by, "Who is asking (logged and stored)")->capture_default_str();
+  if (action != QueueControl::LIST)
+    cmd->add_option("--by", *by, "Who is asking (logged and stored)")->capture_default_str();
   auto command = parent.get_name() + " " + name;
   cmd->callback([&run, o, kind, by, action, command] {
     run = [o, kind, by, action, command] {
@@ -153,6 +153,35 @@ void add_queue_control(CLI::App& parent, std::optional<command_fn>& run, const s
       });
     };
   });
+}
+
+// `troupe queues drain KIND`: cancels every job of the kind that has not started (READY, SCHEDULED, BLOCKED).
+int drain_queue(const std::string& kind, const client& c) {
+  size_t cancelled = 0, refused = 0;
+  bool progress = isatty(STDERR_FILENO) != 0;
+  for (auto state : {Job::READY, Job::SCHEDULED, Job::BLOCKED}) {
+    JobQuery q;
+    q.set_has_state(true);
+    q.set_state(state);
+    q.set_kind(kind);
+    q.set_limit(10'000);
+    for (;;) {
+      auto page = c.list(q);
+      if (!page) return fail("queues drain", page.error());
+      for (const auto& job : page->jobs()) {
+        auto r = c.cancel(job.id());
+        if (r && r->state() == Job::CANCELLED) ++cancelled;
+        else ++refused;  // it started or ended meanwhile
+        if (progress) std::cerr << fmt::format("\r{} cancelled, {} had started", cancelled, refused) << std::flush;
+      }
+      if (page->next_after_id() == 0) break;
+      q.set_after_id(page->next_after_id());
+    }
+  }
+  if (progress) std::cerr << "\n";
+  std::cout << fmt::format("queue {}: {} waiting jobs cancelled ({} had started or ended meanwhile)\n", kind,
+                           cancelled, refused);
+  return exit_ok;
 }
 
 }  // namespace
@@ -172,6 +201,58 @@ void add_queue_commands(CLI::App& app, std::optional<command_fn>& run) {
   add_queue_control(*queues, run, "pause", QueueControl::PAUSE,
                     "Pause a queue: running jobs finish, none of its jobs starts until it is resumed.", true);
   add_queue_control(*queues, run, "resume", QueueControl::RESUME, "Resume a paused queue.", true);
+  struct cleanup_options {
+    client_options client;
+    std::string kind, state, older_than = "0s";
+    std::string by = default_by();
+  };
+  auto co = std::make_shared<cleanup_options>();
+  auto* cleanup = queues->add_subcommand("cleanup", "Delete finished jobs (of a kind, in a state) that ended at least "
+                                                    "--older-than ago. Jobs that unfinished jobs depend on stay.");
+  co->client.add_to(*cleanup);
+  cleanup->add_option("KIND", co->kind, "Only jobs of this kind (default: every kind)");
+  cleanup->add_option("--state", co->state, "Only jobs in this state: SUCCEEDED, FAILED, DEAD or CANCELLED");
+  cleanup->add_option("--older-than", co->older_than, "Only jobs that ended at least this long ago (e.g. 7d, 12h)")
+      ->capture_default_str();
+  cleanup->add_option("--by", co->by, "Who is asking (logged)")->capture_default_str();
+  cleanup->callback([&run, co] {
+    run = [co] {
+      QueueControl control;
+      control.set_action(QueueControl::CLEANUP);
+      control.set_kind(co->kind);
+      control.set_by(co->by);
+      if (!co->state.empty()) {
+        auto s = parse_state(co->state);
+        if (!s) return fail_usage("queues cleanup", "--state: " + describe(s.error()));
+        control.set_has_state(true);
+        control.set_state(*s);
+      }
+      auto age = parse_duration(co->older_than);
+      if (!age) return fail_usage("queues cleanup", "--older-than: " + describe(age.error()));
+      set_duration(control.mutable_older_than(), static_cast<micros>(age->count()) * 1000);
+      return with_client("queues cleanup", co->client, [&](const client& connected) {
+        auto c = connected;  // a cleanup of many jobs may take longer than a request's default timeout
+        c.set_request_timeout(std::chrono::minutes{10});
+        auto list = c.queues(control);
+        if (!list) return fail("queues cleanup", list.error());
+        std::cout << fmt::format("{} finished jobs deleted\n", list->deleted());
+        return int{exit_ok};
+      });
+    };
+  });
+
+  auto drain_client = std::make_shared<client_options>();
+  auto drain_kind = std::make_shared<std::string>();
+  auto* drain = queues->add_subcommand("drain", "Cancel every job of a queue that has not started (READY, "
+                                                "SCHEDULED, BLOCKED); running jobs finish.");
+  drain_client->add_to(*drain);
+  drain->add_option("KIND", *drain_kind, "The queue: a job kind")->required();
+  drain->callback([&run, drain_client, drain_kind] {
+    run = [drain_client, drain_kind] {
+      return with_client("queues drain", *drain_client,
+                         [&](const client& c) { return drain_queue(*drain_kind, c); });
+    };
+  });
 
   auto* runner = app.add_subcommand("runner", "Stop and start dispatching on the whole node, without stopping it.");
   runner->require_subcommand(1);

@@ -33,15 +33,10 @@ std::string format_time(const google::protobuf::Timestamp& ts) {
 int list_jobs(const list_options& o, const client& c) {
   JobQuery q;
   if (!o.state.empty()) {
-    Job::State s;
-    std::string upper = o.state;
-    for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    if (!Job::State_Parse(upper, &s))
-      return fail_usage("jobs list", "--state: '" + o.state +
-                                         "' is not a state (PENDING, BLOCKED, SCHEDULED, READY, RUNNING, SUCCEEDED, "
-                                         "FAILED, DEAD, CANCELLED)");
+    auto s = parse_state(o.state);
+    if (!s) return fail_usage("jobs list", "--state: " + describe(s.error()));
     q.set_has_state(true);
-    q.set_state(s);
+    q.set_state(*s);
   }
   q.set_kind(o.kind);
   q.set_user(o.user);

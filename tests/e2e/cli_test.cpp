@@ -473,3 +473,47 @@ BOOST_FIXTURE_TEST_CASE(submit_in_or_at_delays_a_job_and_a_bad_time_is_refused, 
   check_refused(node, {"submit", "--kind", "noop", "--at", "next tuesday"}, exit_usage, {"--at", "next tuesday"});
   check_refused(node, {"submit", "--kind", "noop", "--in", "soon"}, exit_usage, {"--in", "soon"});
 }
+
+BOOST_FIXTURE_TEST_CASE(queue_runner_and_job_controls_from_the_command_line, node_fixture) {
+  // Pause a queue: its jobs wait; list shows it; drain cancels them; resume.
+  auto paused = node.run({"queues", "pause", "sleep", "--by", "ops"});
+  BOOST_REQUIRE_MESSAGE(paused.exit_code == 0, paused.describe());
+  BOOST_TEST(std::regex_search(paused.out, std::regex{R"(sleep\s+0\s+0\s+paused)"}), paused.out);
+  auto waiting = submit_one(node, {"--kind", "sleep", "--payload", R"({"ms": 10})"});
+  auto listed = node.run({"queues", "list"});
+  BOOST_TEST(std::regex_search(listed.out, std::regex{R"(sleep\s+1\s+0\s+paused)"}), listed.out);
+  BOOST_TEST(Job::State_Name(show_job(node, waiting).state()) == "READY");
+  auto drained = node.run({"queues", "drain", "sleep"});
+  BOOST_TEST(contains(drained.out, "1 waiting jobs cancelled"), drained.describe());
+  BOOST_TEST(Job::State_Name(show_job(node, waiting).state()) == "CANCELLED");
+  BOOST_TEST(node.run({"queues", "resume", "sleep"}).exit_code == 0);
+
+  // Retry the drained job by filter; it runs.
+  auto retried = node.run({"jobs", "retry", "--state", "CANCELLED", "--kind", "sleep", "--by", "ops"});
+  BOOST_TEST(contains(retried.out, "job " + std::to_string(waiting) + " READY"), retried.describe());
+  BOOST_TEST(node.run({"wait", std::to_string(waiting), "--timeout", "30s"}).exit_code == 0);
+  auto job = show_job(node, waiting);
+  bool recorded = false;
+  for (const auto& t : job.transitions()) recorded = recorded || t.reason() == "retried by ops";
+  BOOST_TEST(recorded);
+
+  // Stop the runner: nothing starts; prioritize and run-now still work on queued jobs; start it again.
+  BOOST_TEST(contains(node.run({"runner", "stop"}).out, "STOPPED"));
+  auto later = submit_one(node, {"--kind", "noop", "--in", "1h"});
+  auto run_now = node.run({"jobs", "run", std::to_string(later)});
+  BOOST_TEST(contains(run_now.out, "READY"), run_now.describe());
+  auto queued = submit_one(node, {"--kind", "noop"});
+  auto moved = node.run({"jobs", "prioritize", std::to_string(queued), "--priority", "critical"});
+  BOOST_TEST(moved.exit_code == 0, moved.describe());
+  BOOST_TEST(JobSpec::Priority_Name(show_job(node, queued).spec().priority()) == "CRITICAL");
+  BOOST_TEST(Job::State_Name(show_job(node, queued).state()) == "READY");
+  BOOST_TEST(contains(node.run({"runner", "start"}).out, "runner: running"));
+  BOOST_TEST(node.run({"wait", std::to_string(later), std::to_string(queued), "--timeout", "30s"}).exit_code == 0);
+
+  // A control that the job's state does not allow is refused by name.
+  check_refused(node, {"jobs", "run", std::to_string(queued)}, exit_refused, {"SUCCEEDED", "SCHEDULED"});
+
+  // Cleanup of finished noop jobs.
+  auto cleaned = node.run({"queues", "cleanup", "noop", "--state", "SUCCEEDED"});
+  BOOST_TEST(contains(cleaned.out, "2 finished jobs deleted"), cleaned.describe());
+}

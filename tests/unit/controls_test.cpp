@@ -171,3 +171,34 @@ BOOST_AUTO_TEST_CASE(a_stopped_runner_lets_running_jobs_finish_starts_nothing_an
   f.run();
   BOOST_TEST(state_of(f.get(waiting)) == "SUCCEEDED");
 }
+
+BOOST_AUTO_TEST_CASE(cleanup_deletes_finished_jobs_by_state_kind_and_age_and_keeps_the_rest) {
+  auto options = engine_fixture::options_with_slots(2);
+  options.maxCompletedJobsToKeep = 1'000'000;
+  engine_fixture f{options};
+  auto dead_spec = engine_fixture::spec("fail", R"({"times": 9})");
+  dead_spec.set_max_attempts(1);
+  auto old_dead = f.submit({dead_spec, dead_spec});
+  auto old_ok = f.submit(engine_fixture::record_spec());
+  f.run();
+  f.advance(2h);
+  auto new_dead = f.submit(dead_spec);
+  f.run();
+
+  QueueControl c;
+  c.set_action(QueueControl::CLEANUP);
+  c.set_has_state(true);
+  c.set_state(Job::DEAD);
+  c.mutable_older_than()->set_seconds(3600);
+  c.set_by("carol");
+  auto list = f.try_queues(c);
+  BOOST_REQUIRE_MESSAGE(list, error_text(list));
+  BOOST_TEST(list->deleted() == 2u);
+  for (auto id : old_dead) BOOST_TEST(code_name(f.try_get(id).error()) == "unknown_job");
+  BOOST_TEST(state_of(f.get(old_ok)) == "SUCCEEDED", "another state stays");
+  BOOST_TEST(state_of(f.get(new_dead)) == "DEAD", "a younger one stays");
+
+  c.set_has_state(true);
+  c.set_state(Job::RUNNING);
+  BOOST_TEST(code_name(f.try_queues(c).error()) == "invalid_argument");
+}

@@ -56,7 +56,8 @@ BOOST_AUTO_TEST_CASE(concurrent_submits_with_one_key_make_one_job) {
   }
   BOOST_TEST(ids[0] == ids[1]);
   BOOST_TEST(ids[0] == ids[2]);
-  auto both = f.submit({keyed(engine_fixture::record_spec(), "order-8"), keyed(engine_fixture::record_spec(), "order-8")});
+  auto both =
+      f.submit({keyed(engine_fixture::record_spec(), "order-8"), keyed(engine_fixture::record_spec(), "order-8")});
   BOOST_TEST(both[0] == both[1]);
   BOOST_TEST(stored_jobs(f) == 3u);  // the blocker, order-7 and order-8
   f.await_for({blocker, ids[0], both[0]}, 1min);
