@@ -39,7 +39,7 @@ void on_due_loaded(scheduler_self self, const std::vector<job_id>& ids, std::vec
     // Not SCHEDULED any more (cancelled, or run by an operator), or scheduled again for later: nothing to do.
     if (job.state() != Job::SCHEDULED || to_micros(job.scheduled_for()) > now) continue;
     auto before = storage::job_position::of(job);
-    lifecycle::make_due(job, now, st.ctx->store->take_ready_seq());
+    lifecycle::make_due(job, now, st.ctx->store->take_ready_seq(), "due");
     queue_final(self, std::move(job), before);
   }
 }

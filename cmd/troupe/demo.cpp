@@ -198,7 +198,8 @@ void demo_runner::run(caf::actor_system& sys, gateway_actor gateway) {
     if (!r->last_error().empty()) std::cout << "      last error: " << r->last_error() << "\n";
     if (!r->result().output().empty()) std::cout << "      output: " << r->result().output();
   };
-  show("flaky: fails twice, then succeeds", "retried until it succeeded");
+  show("flaky: fails twice, then succeeds",
+       "retried after a backoff (about 1 s, then 2 s: retryBaseMs, retryFactor, with jitter) until it succeeded");
   show("broken: fails every attempt (3 allowed)", "every attempt failed");
   show("exec: times out after 1 s (2 attempts)", "the engine killed the process at its timeout, twice");
   show("exec: a real process", "its output is kept in the result");
