@@ -194,11 +194,11 @@ caf::result<std::vector<Job>> await_jobs(scheduler_self self, const std::vector<
   return rp;
 }
 
-// Cancels a job that is not in flight, as read from the store: out of the ready queue now if it is queued,
-// CANCELLED in the next commit.
-void cancel_record(scheduler_self self, Job job) {
+}  // namespace
+
+void cancel_record(scheduler_self self, Job job, bool in_ready_queue) {
   auto& st = self->state;
-  if (job.state() == Job::READY)
+  if (in_ready_queue && job.state() == Job::READY)
     st.ready.remove(job.id(), lifecycle::lane_of(job.spec().priority()), job.ready_seq(), flow_key_of(st, job));
   auto before = storage::job_position::of(job);
   auto now = st.ctx->wall->now();
@@ -207,6 +207,8 @@ void cancel_record(scheduler_self self, Job job) {
   st.throughput.record(now);
   queue_final(self, std::move(job), before);
 }
+
+namespace {
 
 caf::result<Job> cancel(scheduler_self self, job_id id) {
   auto& st = self->state;
@@ -237,7 +239,7 @@ caf::result<Job> cancel(scheduler_self self, job_id id) {
       return rp;
     }
     add_waiter(self, id, waiter{req, 0});
-    cancel_record(self, std::move(job));
+    cancel_record(self, std::move(job), /*in_ready_queue=*/true);
     return rp;
   }
   add_waiter(self, id, waiter{req, 0});
@@ -252,7 +254,7 @@ void cancel_stored(scheduler_self self, job_id id) {
     spdlog::error("scheduler: cannot read job {} to cancel it: {}", id, s.message());
     return;
   }
-  if (!lifecycle::is_terminal(job.state())) cancel_record(self, std::move(job));
+  if (!lifecycle::is_terminal(job.state())) cancel_record(self, std::move(job), /*in_ready_queue=*/true);
 }
 
 backoff_policy retry_policy_of(const scheduler_state& st, const Job& job) {

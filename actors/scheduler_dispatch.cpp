@@ -214,12 +214,9 @@ void on_loaded(scheduler_self self, const std::vector<pending_claim>& claims, st
       st.ready.push(claims[i].lane, claims[i].seq, id, claims[i].key, st.ctx->wall->now());
       continue;
     }
-    if (cancel) {
+    if (cancel) {  // popped from the queue already
       release_slot(self, slot);
-      auto before = storage::job_position::of(job);
-      lifecycle::cancel(job, st.ctx->wall->now(), "cancelled by a client");
-      ++st.counters.cancelled;
-      queue_final(self, std::move(job), before);
+      cancel_record(self, std::move(job), /*in_ready_queue=*/false);
       continue;
     }
     auto before = storage::job_position::of(job);
@@ -297,12 +294,7 @@ void on_committed(scheduler_self self, after_commit& done) {
     st.finishing.erase(q.entry.id);
     Job job;
     if (st.cancel_after_write.erase(q.entry.id) > 0 && job.ParseFromString(q.entry.record)) {
-      auto before = storage::job_position::of(job);
-      auto now = st.ctx->wall->now();
-      lifecycle::cancel(job, now, "cancelled by a client");
-      ++st.counters.cancelled;
-      st.throughput.record(now);
-      queue_final(self, std::move(job), before);
+      cancel_record(self, std::move(job), /*in_ready_queue=*/false);  // not queued yet
       continue;
     }
     st.ready.push(q.lane, q.entry.seq, q.entry.id, q.key, now, std::move(q.entry.record));

@@ -213,6 +213,9 @@ ready_queue::flow_key flow_key_of(scheduler_state& st, const Job& job);
 backoff_policy retry_policy_of(const scheduler_state& st, const Job& job);
 // Cancels job `id` as stored (it is not in flight): into the next commit.
 void cancel_stored(scheduler_self self, job_id id);
+// Cancels `job` (its latest record; not terminal) for a client: CANCELLED in the next commit. `in_ready_queue`:
+// a READY job's entry is still in the ready queue and is removed from it.
+void cancel_record(scheduler_self self, Job job, bool in_ready_queue);
 // The slot died (`reason`): fails the attempt it was running. Its run request is never answered: CAF 0.17 does
 // not break the promises of an actor that dies, so the down message is the only news of it.
 void fail_attempts_in(scheduler_self self, uint32_t slot, const caf::error& reason);
