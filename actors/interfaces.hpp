@@ -42,6 +42,7 @@ using reader_atom = caf::atom_constant<caf::atom("reader")>;
 using deps_atom = caf::atom_constant<caf::atom("deps")>;
 using due_atom = caf::atom_constant<caf::atom("due")>;
 using cleanup_atom = caf::atom_constant<caf::atom("cleanup")>;
+using refill_atom = caf::atom_constant<caf::atom("refill")>;
 
 // --- journal ---------------------------------------------------------------------------------------------------
 
@@ -118,7 +119,9 @@ using scheduler_actor = caf::typed_actor<
     // The reader to load records from (after the supervisor restarted it).
     caf::reacts_to<reader_atom, reader_actor>,
     // Internal: write what accumulated; continue dispatching after a full turn; scheduled jobs came due.
-    caf::reacts_to<flush_atom>, caf::reacts_to<dispatch_atom>, caf::reacts_to<due_atom>>;
+    caf::reacts_to<flush_atom>, caf::reacts_to<dispatch_atom>, caf::reacts_to<due_atom>,
+    // Internal: a rate limit's bucket has a token again.
+    caf::reacts_to<refill_atom>>;
 
 // --- inspection --------------------------------------------------------------------------------------------------
 

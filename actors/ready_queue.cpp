@@ -102,10 +102,26 @@ void ready_queue::remove(uint64_t id, int lane, uint64_t seq, flow_key key) {
 
 void ready_queue::set_kind_paused(std::string_view name, bool paused) {
   auto k = key_of({}, name).kind;
+  if (kinds_[k].paused == paused) return;
+  kinds_[k].paused = paused;
+  if (!paused) release_kind(k);
+}
+
+void ready_queue::set_kind_throttled(uint32_t k, bool throttled) {
+  if (kinds_[k].throttled == throttled) return;
+  kinds_[k].throttled = throttled;
+  if (!throttled) release_kind(k);
+}
+
+void ready_queue::set_user_throttled(uint32_t u, bool throttled) {
+  if (users_[u].throttled == throttled) return;
+  users_[u].throttled = throttled;
+  if (!throttled) release_user(u);
+}
+
+void ready_queue::release_kind(uint32_t k) {
   auto& kind = kinds_[k];
-  if (kind.paused == paused) return;
-  kind.paused = paused;
-  if (paused || kind.at_limit()) return;  // parked flows stay until a place frees (finished)
+  if (kind.at_limit()) return;  // parked flows stay until a place frees (finished)
   for (int level = 0; level < level_count_; ++level) {
     auto& parked = kind.parked[level];
     while (!parked.empty()) {
@@ -113,6 +129,18 @@ void ready_queue::set_kind_paused(std::string_view name, bool paused) {
       flows_[f].where = place::idle;
       if (drop_removed_heads(f)) activate_flow(f);
     }
+  }
+}
+
+void ready_queue::release_user(uint32_t u) {
+  auto& user = users_[u];
+  if (user.at_limit()) return;
+  for (int level = 0; user.parked_levels != 0; ++level) {
+    if ((user.parked_levels & (1u << level)) == 0) continue;
+    user.parked_levels &= uint8_t(~(1u << level));
+    uint32_t s = u * level_count_ + level;
+    shares_[s].where = place::idle;
+    activate_share(s);
   }
 }
 
@@ -357,15 +385,7 @@ void ready_queue::started(flow_key key) {
 void ready_queue::finished(flow_key key) {
   auto& user = users_[key.user];
   if (user.running > 0) --user.running;
-  if (!user.at_limit()) {
-    for (int level = 0; user.parked_levels != 0; ++level) {
-      if ((user.parked_levels & (1u << level)) == 0) continue;
-      user.parked_levels &= uint8_t(~(1u << level));
-      uint32_t s = key.user * level_count_ + level;
-      shares_[s].where = place::idle;
-      activate_share(s);
-    }
-  }
+  release_user(key.user);
   auto& kind = kinds_[key.kind];
   if (kind.running > 0) --kind.running;
   if (kind.at_limit() || !kind.has_parked()) return;

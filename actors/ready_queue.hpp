@@ -85,6 +85,10 @@ class ready_queue {
   // of 0; resuming lets its queued jobs back into their rounds.
   void set_kind_paused(std::string_view kind, bool paused);
   bool kind_paused(std::string_view kind) const;
+  // Throttles a kind or a user (a rate limit's bucket is empty) or lets it go again; like a pause, but kept apart
+  // from the operator's.
+  void set_kind_throttled(uint32_t kind, bool throttled);
+  void set_user_throttled(uint32_t user, bool throttled);
   // Queued (not removed) and running jobs of a kind, by name; 0 for a kind never seen.
   size_t queued_of_kind(std::string_view kind) const;
   size_t running_of_kind(std::string_view kind) const;
@@ -152,9 +156,10 @@ class ready_queue {
     uint32_t weight = 1;
     uint32_t limit = 0;  // 0: unlimited
     uint32_t running = 0;
-    bool paused = false;  // kinds only: set_kind_paused
-    size_t queued = 0;    // kinds only: queued, not removed
-    bool at_limit() const { return paused || (limit != 0 && running >= limit); }
+    bool paused = false;     // kinds only: set_kind_paused
+    bool throttled = false;  // a rate limit's bucket is empty
+    size_t queued = 0;       // kinds only: queued, not removed
+    bool at_limit() const { return paused || throttled || (limit != 0 && running >= limit); }
   };
   struct user_state : party {
     uint8_t parked_levels = 0;  // bit per level whose share is parked
@@ -189,6 +194,9 @@ class ready_queue {
   uint32_t front_flow(share& s);
   std::optional<popped> serve(int level);
   bool unpark(uint32_t kind, int level);
+  // A kind or user no longer at a limit (resumed, unthrottled): its parked flows or shares back into the rounds.
+  void release_kind(uint32_t kind);
+  void release_user(uint32_t user);
   bool feed_hungry(int level);
   void age(micros now);
 

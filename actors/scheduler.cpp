@@ -149,7 +149,7 @@ caf::result<std::vector<job_id>> submit(scheduler_self self, std::vector<JobSpec
     }
     auto key = flow_key_of(st, job);
     if (direct && !st.free_slots.empty() && st.ready.may_start(key)) {
-      auto slot = occupy_slot(st, key, /*counted=*/false);
+      auto slot = occupy_slot(self, key, /*counted=*/false);
       start_attempt_in(self, std::move(job), slot, /*before=*/nullptr);
       continue;
     }
@@ -393,6 +393,15 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
   st.ready = ready_queue{fair_share_of(ctx->options)};
   st.node_retry = backoff_policy{static_cast<micros>(ctx->options.retryBaseMs) * 1000, ctx->options.retryFactor,
                                  static_cast<micros>(ctx->options.retryMaxDelayMs) * 1000, ctx->options.retryJitter};
+  auto rate_of = [](const rate_setting& r) {
+    return rate_limiter::limit{static_cast<double>(r.count) / (static_cast<double>(r.interval_ms) * 1000),
+                               static_cast<double>(r.burst)};
+  };
+  using rates = std::unordered_map<std::string, rate_setting>;  // the options were validated when parsed
+  for (const auto& [kind, r] : parse_rate_limits(ctx->options.kindRateLimits).value_or(rates{}))
+    st.limiter.limit_kind(st.ready.key_of({}, kind).kind, rate_of(r));
+  for (const auto& [user, r] : parse_rate_limits(ctx->options.userRateLimits).value_or(rates{}))
+    st.limiter.limit_user(st.ready.key_of(user, {}).user, rate_of(r));
   auto kind_retry = parse_kind_retry(ctx->options.kindRetry).value_or(std::unordered_map<std::string, retry_setting>{});
   for (const auto& [kind, r] : kind_retry)
     st.kind_retry[kind] = backoff_policy{static_cast<micros>(r.base_ms) * 1000, r.factor,
@@ -434,6 +443,7 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
         dispatch(self);
       },
       [=](due_atom) { fire_timers(self); },
+      [=](refill_atom) { refill_rates(self); },
   };
 }
 

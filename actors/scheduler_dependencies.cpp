@@ -46,7 +46,7 @@ void carry_out(scheduler_self self, const std::vector<dependency_decision>& deci
     lifecycle::release(job, now, st.ctx->store->take_ready_seq(), reason);
     if (auto key = flow_key_of(st, job); job.state() == Job::READY && can_start_at_once(st, key)) {
       --st.blocked_jobs;
-      start_attempt_in(self, std::move(job), occupy_slot(st, key, /*counted=*/false), &before);
+      start_attempt_in(self, std::move(job), occupy_slot(self, key, /*counted=*/false), &before);
       continue;
     }
     queue_final(self, std::move(job), before);

@@ -9,13 +9,49 @@
 
 namespace troupe {
 
-uint32_t occupy_slot(scheduler_state& st, ready_queue::flow_key key, bool counted) {
+namespace {
+
+void throttle(scheduler_state& st, const std::vector<rate_limiter::party>& parties, bool on) {
+  for (auto p : parties) {
+    if (p.is_user) st.ready.set_user_throttled(p.id, on);
+    else st.ready.set_kind_throttled(p.id, on);
+  }
+}
+
+void arm_refill(scheduler_self self) {
+  auto& st = self->state;
+  auto next = st.limiter.next_refill();
+  if (next == 0 || next >= st.refill_at) return;
+  st.refill_at = next;
+  auto delay = std::max<micros>(0, next - st.ctx->wall->now());
+  self->delayed_send(self, std::chrono::microseconds{delay}, refill_atom::value);
+}
+
+}  // namespace
+
+uint32_t occupy_slot(scheduler_self self, ready_queue::flow_key key, bool counted) {
+  auto& st = self->state;
   auto slot = st.free_slots.back();
   st.free_slots.pop_back();
   st.slots[slot].busy = true;
   st.slots[slot].key = key;
   if (!counted) st.ready.started(key);
+  if (!st.limiter.empty()) {
+    auto empty = st.limiter.take(key.user, key.kind, st.ctx->wall->now());
+    if (!empty.empty()) {
+      throttle(st, empty, true);
+      arm_refill(self);
+    }
+  }
   return slot;
+}
+
+void refill_rates(scheduler_self self) {
+  auto& st = self->state;
+  st.refill_at = INT64_MAX;
+  throttle(st, st.limiter.refill(st.ctx->wall->now()), false);
+  arm_refill(self);
+  dispatch(self);
 }
 
 void release_slot(scheduler_self self, uint32_t slot) {
@@ -330,7 +366,7 @@ void dispatch(scheduler_self self) {
     auto next = st.ready.pop(now);
     if (!next) break;
     --budget;
-    auto slot = occupy_slot(st, next->key, /*counted=*/true);
+    auto slot = occupy_slot(self, next->key, /*counted=*/true);
     Job job;
     if (!next->job.record.empty() && job.ParseFromString(next->job.record)) {
       auto before = storage::job_position::of(job);

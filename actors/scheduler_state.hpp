@@ -25,6 +25,7 @@
 
 #include "actors/engine_context.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/rate_limiter.hpp"
 #include "actors/ready_queue.hpp"
 #include "schemas/backoff.hpp"
 
@@ -125,6 +126,8 @@ struct scheduler_state {
   reader_actor reader;
   dependency_actor deps;
   ready_queue ready;
+  rate_limiter limiter;          // kindRateLimits, userRateLimits
+  micros refill_at = INT64_MAX;  // the time the refill timer is armed for
   // SCHEDULED jobs by due time, earliest first (entries of jobs that left SCHEDULED meanwhile are dropped when
   // they come due), the number of SCHEDULED jobs, and the time the next timer is armed for.
   std::priority_queue<std::pair<micros, job_id>, std::vector<std::pair<micros, job_id>>, std::greater<>> timers;
@@ -203,8 +206,10 @@ void queue_final(scheduler_self self, Job job, const storage::job_position& befo
 // Answers drain requests once nothing runs and every write is durable.
 void check_drained(scheduler_self self);
 // Takes a free slot for a job of `key`. `counted`: the ready queue already counts the job as running (it popped
-// it); otherwise it is counted now. REQUIRES: a free slot.
-uint32_t occupy_slot(scheduler_state& st, ready_queue::flow_key key, bool counted);
+// it); otherwise it is counted now. Takes the job's tokens from its rate limits. REQUIRES: a free slot.
+uint32_t occupy_slot(scheduler_self self, ready_queue::flow_key key, bool counted);
+// A rate limit's bucket may hold a token again: lets go of the parties that have one, and arms the next refill.
+void refill_rates(scheduler_self self);
 // Gives a slot back to the free list (if it is alive); its job no longer counts as running.
 void release_slot(scheduler_self self, uint32_t slot);
 // The ready queue's key of a job.

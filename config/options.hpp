@@ -70,6 +70,10 @@ struct node_options {
   std::string kindRunningLimits;
   // A READY job that waited this long moves up one priority level, again after each further wait (0: never).
   uint64_t priorityAgingMs = 60000;
+  // Token-bucket rate limits on jobs started, per kind and per user, as NAME=N/INTERVAL_MS[:BURST],... (e.g.
+  // exec=100/60000:20: 100 a minute, at most 20 at once after a quiet spell; BURST defaults to N).
+  std::string kindRateLimits;
+  std::string userRateLimits;
 
   // --- retries (exponential backoff with jitter; a job's own `retry` and kindRetry take precedence) -------------
   // Wait after a job's first failed attempt, in milliseconds (0: retry at once).
@@ -120,6 +124,17 @@ struct node_options {
 // non-empty and unique; N is an integer in [1, 1000000]. Empty text is an empty map.
 std::optional<std::unordered_map<std::string, uint32_t>> parse_name_values(std::string_view text,
                                                                           std::string* error = nullptr);
+
+// One rate limit, as in kindRateLimits: `count` starts per `interval_ms`, and at most `burst` in a row.
+struct rate_setting {
+  uint32_t count = 0;
+  uint64_t interval_ms = 0;
+  uint32_t burst = 0;
+};
+
+// NAME=N/INTERVAL_MS[:BURST],... as in kindRateLimits: the map, or nullopt and a message in `error`.
+std::optional<std::unordered_map<std::string, rate_setting>> parse_rate_limits(std::string_view text,
+                                                                              std::string* error = nullptr);
 
 // One kind's retry settings, as in kindRetry.
 struct retry_setting {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <regex>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -101,6 +102,15 @@ CLI::Validator kind_retry() {
             return parse_kind_retry(text, &error) ? std::string{} : "'" + text + "': " + error;
           },
           "KIND=BASE_MS:FACTOR:MAX_MS:JITTER,..."};
+}
+
+// NAME=N/INTERVAL_MS[:BURST],... (parse_rate_limits).
+CLI::Validator rate_limits() {
+  return {[](std::string& text) {
+            std::string error;
+            return parse_rate_limits(text, &error) ? std::string{} : "'" + text + "': " + error;
+          },
+          "NAME=N/INTERVAL_MS[:BURST],..."};
 }
 
 // A finite number in [min, max].
@@ -253,6 +263,31 @@ std::optional<std::unordered_map<std::string, uint32_t>> parse_name_values(std::
   return out;
 }
 
+std::optional<std::unordered_map<std::string, rate_setting>> parse_rate_limits(std::string_view text,
+                                                                              std::string* error) {
+  std::unordered_map<std::string, rate_setting> out;
+  auto fail = [&](std::string message) {
+    if (error != nullptr) *error = std::move(message);
+    return std::nullopt;
+  };
+  static const std::regex item_pattern{R"(^([^=,]+)=([0-9]{1,9})/([0-9]{1,12})(:([0-9]{1,9}))?$)"};
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string item{text.substr(0, comma)};
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    std::smatch m;
+    if (!std::regex_match(item, m, item_pattern))
+      return fail("'" + item + "' is not NAME=N/INTERVAL_MS[:BURST]");
+    rate_setting r{static_cast<uint32_t>(std::stoul(m[2])), std::stoull(m[3]),
+                   m[5].matched ? static_cast<uint32_t>(std::stoul(m[5])) : 0u};
+    if (r.burst == 0) r.burst = r.count;
+    if (r.count == 0 || r.interval_ms == 0)
+      return fail("'" + item + "': N and INTERVAL_MS must be positive");
+    if (!out.emplace(m[1].str(), r).second) return fail("'" + m[1].str() + "' is given twice");
+  }
+  return out;
+}
+
 std::optional<std::unordered_map<std::string, retry_setting>> parse_kind_retry(std::string_view text,
                                                                               std::string* error) {
   std::unordered_map<std::string, retry_setting> out;
@@ -357,6 +392,12 @@ void add_node_options(CLI::App& app, node_options& opts) {
   add(app, g, "kindRunningLimits", opts.kindRunningLimits,
       "Most jobs of one kind running at once, as KIND=N,... (unlisted kinds: no limit)")
       ->check(name_values());
+  add(app, g, "kindRateLimits", opts.kindRateLimits,
+      "Jobs of a kind started per interval, as KIND=N/INTERVAL_MS[:BURST],... (e.g. exec=100/60000:20)")
+      ->check(rate_limits());
+  add(app, g, "userRateLimits", opts.userRateLimits,
+      "Jobs of a user started per interval, as USER=N/INTERVAL_MS[:BURST],...")
+      ->check(rate_limits());
   add(app, g, "priorityAgingMs", opts.priorityAgingMs,
       "A READY job that waited this long moves up one priority level, and again after each further wait (0: never)")
       ->check(range<uint64_t>(0, 365 * ms_per_day));

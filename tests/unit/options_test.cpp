@@ -44,6 +44,7 @@ std::string describe(const node_options& opts) {
       << "\nadaptiveThrottling=" << opts.adaptiveThrottling << "\nuserWeights=" << opts.userWeights
       << "\nkindWeights=" << opts.kindWeights << "\nmaxRunningPerUser=" << opts.maxRunningPerUser
       << "\nuserRunningLimits=" << opts.userRunningLimits << "\nkindRunningLimits=" << opts.kindRunningLimits
+      << "\nkindRateLimits=" << opts.kindRateLimits << "\nuserRateLimits=" << opts.userRateLimits
       << "\npriorityAgingMs=" << opts.priorityAgingMs << "\nretryBaseMs=" << opts.retryBaseMs
       << "\nretryFactor=" << opts.retryFactor << "\nretryMaxDelayMs=" << opts.retryMaxDelayMs
       << "\nretryJitter=" << opts.retryJitter << "\nkindRetry=" << opts.kindRetry
@@ -91,6 +92,8 @@ const std::vector<setting> changed_settings = {
     {"maxRunningPerUser", "10", false},
     {"userRunningLimits", "alice=20", true},
     {"kindRunningLimits", "exec=4,cpu=2", true},
+    {"kindRateLimits", "exec=100/60000:20", true},
+    {"userRateLimits", "bob=10/1000", true},
     {"priorityAgingMs", "5000", false},
     {"retryBaseMs", "250", false},
     {"retryFactor", "3.5", false},
@@ -139,6 +142,8 @@ node_options changed_options() {
   o.maxRunningPerUser = 10;
   o.userRunningLimits = "alice=20";
   o.kindRunningLimits = "exec=4,cpu=2";
+  o.kindRateLimits = "exec=100/60000:20";
+  o.userRateLimits = "bob=10/1000";
   o.priorityAgingMs = 5000;
   o.retryBaseMs = 250;
   o.retryFactor = 3.5;
@@ -394,7 +399,10 @@ BOOST_AUTO_TEST_CASE(invalid_values_are_rejected_naming_the_option_and_the_value
       {"retryJitter", "2"},
       {"kindRetry", "exec=5000:3"},
       {"kindRetry", "exec=5000:0.5:100:0"},
-      {"kindRetry", "exec=-1:2:100:0"}};
+      {"kindRetry", "exec=-1:2:100:0"},
+      {"kindRateLimits", "exec=10"},
+      {"kindRateLimits", "exec=0/1000"},
+      {"userRateLimits", "bob=5/1000:x"}};
   for (const auto& [name, value] : invalid) {
     BOOST_TEST_CONTEXT("--" << name << " '" << value << "'") {
       auto result = parse_serve({"--" + name, value});
