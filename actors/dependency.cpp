@@ -40,22 +40,11 @@ storage::status read_states(const storage::job_store& store, const std::vector<j
 // The batch's jobs that are not terminal, other than `self_id`.
 storage::status open_members(const storage::job_store& store, const std::string& batch, job_id self_id,
                              std::vector<job_id>* out) {
-  std::vector<job_id> members;
-  if (auto s = store.batch_members(batch, [&](job_id id) {
-        if (id != self_id) members.push_back(id);
-        return true;
-      });
-      !s)
-    return s;
-  for (size_t from = 0; from < members.size(); from += register_chunk) {
-    std::vector<job_id> chunk(members.begin() + from,
-                              members.begin() + std::min(members.size(), from + register_chunk));
-    std::unordered_map<job_id, std::optional<Job::State>> states;
-    if (auto s = read_states(store, chunk, &states); !s) return s;
-    for (auto id : chunk)
-      if (states[id] && !lifecycle::is_terminal(*states[id])) out->push_back(id);
-  }
-  return storage::status::ok();
+  auto members = [&](const storage::job_store::id_sink& sink) { return store.batch_members(batch, sink); };
+  return store.records_of(members, [&](const Job& job) {
+    if (job.id() != self_id && !lifecycle::is_terminal(job.state())) out->push_back(job.id());
+    return true;
+  });
 }
 
 // Reads BLOCKED jobs and what they wait for, and adds them to the graph.

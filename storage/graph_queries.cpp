@@ -163,25 +163,11 @@ status execution_plan(const job_store& store, uint64_t id, size_t limit, Executi
 
 status has_unfinished_child(const job_store& store, uint64_t parent, bool* out) {
   *out = false;
-  std::vector<uint64_t> children;
-  auto check = [&]() -> status {
-    std::vector<Job> jobs;
-    std::vector<bool> found;
-    if (auto s = store.multi_get(children, &jobs, &found); !s) return s;
-    for (size_t i = 0; i < children.size(); ++i)
-      if (found[i] && !lifecycle::is_terminal(jobs[i].state())) *out = true;
-    children.clear();
-    return status::ok();
-  };
-  status failure;
-  auto s = store.children(parent, [&](uint64_t child) {
-    children.push_back(child);
-    if (children.size() == read_chunk) failure = check();
-    return failure.is_ok() && !*out;
-  });
-  if (!s) return s;
-  if (!failure) return failure;
-  return *out ? status::ok() : check();
+  return store.records_of([&](const job_store::id_sink& sink) { return store.children(parent, sink); },
+                          [&](const Job& child) {
+                            *out = !lifecycle::is_terminal(child.state());
+                            return !*out;
+                          });
 }
 
 status prepare_expiry(const job_store& store, std::vector<history_entry>* entries) {
@@ -219,51 +205,34 @@ status prepare_expiry(const job_store& store, std::vector<history_entry>* entrie
 status batch_summary(const job_store& store, std::string_view batch, BatchSummary* out) {
   out->Clear();
   out->set_batch(std::string{batch});
-  std::vector<uint64_t> ids;
-  auto count = [&]() -> status {
-    std::vector<Job> jobs;
-    std::vector<bool> found;
-    if (auto s = store.multi_get(ids, &jobs, &found); !s) return s;
-    for (size_t i = 0; i < ids.size(); ++i) {
-      if (!found[i]) continue;  // deleted between the index scan and the read
-      out->set_total(out->total() + 1);
-      switch (jobs[i].state()) {
-        case Job::SUCCEEDED: out->set_succeeded(out->succeeded() + 1); break;
-        case Job::FAILED:
-        case Job::DEAD: out->set_failed(out->failed() + 1); break;
-        case Job::CANCELLED: out->set_cancelled(out->cancelled() + 1); break;
-        case Job::RUNNING: out->set_running(out->running() + 1); break;
-        default: out->set_pending(out->pending() + 1); break;
-      }
+  auto members = [&](const job_store::id_sink& sink) { return store.batch_members(batch, sink); };
+  auto s = store.records_of(members, [&](const Job& job) {
+    out->set_total(out->total() + 1);
+    switch (job.state()) {
+      case Job::SUCCEEDED: out->set_succeeded(out->succeeded() + 1); break;
+      case Job::FAILED:
+      case Job::DEAD: out->set_failed(out->failed() + 1); break;
+      case Job::CANCELLED: out->set_cancelled(out->cancelled() + 1); break;
+      case Job::RUNNING: out->set_running(out->running() + 1); break;
+      default: out->set_pending(out->pending() + 1); break;
     }
-    ids.clear();
-    return status::ok();
-  };
-  status failure;
-  auto s = store.batch_members(batch, [&](uint64_t id) {
-    ids.push_back(id);
-    if (ids.size() == read_chunk) failure = count();
-    return failure.is_ok();
+    return true;
   });
   if (!s) return s;
-  if (!failure) return failure;
-  if (auto c = count(); !c) return c;
   if (out->total() == 0) return status::not_found("batch '" + std::string{batch} + "' has no jobs");
   if (out->running() + out->pending() > 0) out->set_state(BatchSummary::ACTIVE);
   else if (out->succeeded() == out->total()) out->set_state(BatchSummary::SUCCEEDED);
   else out->set_state(BatchSummary::COMPLETE);
 
-  if (auto c = store.batch_callbacks(batch, [&](uint64_t id) { ids.push_back(id); }); !c) return c;
-  std::vector<Job> jobs;
-  std::vector<bool> found;
-  if (auto c = store.multi_get(ids, &jobs, &found); !c) return c;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (!found[i]) continue;
+  auto callbacks = [&](const job_store::id_sink& sink) {
+    return store.batch_callbacks(batch, [&](uint64_t id) { sink(id); });
+  };
+  return store.records_of(callbacks, [&](const Job& job) {
     auto* cb = out->add_callbacks();
-    cb->set_id(ids[i]);
-    cb->set_state(jobs[i].state());
-  }
-  return status::ok();
+    cb->set_id(job.id());
+    cb->set_state(job.state());
+    return true;
+  });
 }
 
 }  // namespace troupe::storage

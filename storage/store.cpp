@@ -285,27 +285,38 @@ status job_store::batch_members(std::string_view batch, const std::function<bool
   });
 }
 
-status job_store::scan_running(const std::function<void(Job&)>& fn) const {
-  // RUNNING jobs are the queued jobs whose record says so: read the queue's records in chunks.
+status job_store::records_of(const std::function<status(const id_sink&)>& scan,
+                             const std::function<bool(Job&)>& fn) const {
   constexpr size_t chunk = 1024;
   std::vector<uint64_t> ids;
   std::vector<Job> jobs;
   std::vector<bool> found;
+  bool stopped = false;
   auto visit = [&]() -> status {
     if (auto s = multi_get(ids, &jobs, &found); !s) return s;
-    for (size_t i = 0; i < ids.size(); ++i)
-      if (found[i] && jobs[i].state() == Job::RUNNING) fn(jobs[i]);
+    for (size_t i = 0; i < ids.size() && !stopped; ++i)
+      if (found[i] && !fn(jobs[i])) stopped = true;
     ids.clear();
     return status::ok();
   };
   status failure;
-  auto s = scan_queue([&](const queued_entry& e) {
-    ids.push_back(e.id);
-    if (ids.size() == chunk && failure.is_ok()) failure = visit();
+  auto s = scan([&](uint64_t id) {
+    ids.push_back(id);
+    if (ids.size() == chunk) failure = visit();
+    return failure.is_ok() && !stopped;
   });
   if (!s) return s;
   if (!failure) return failure;
-  return visit();
+  return stopped ? status::ok() : visit();
+}
+
+status job_store::scan_running(const std::function<void(Job&)>& fn) const {
+  // RUNNING jobs are the queued jobs whose record says so.
+  auto queued = [&](const id_sink& sink) { return scan_queue([&](const queued_entry& e) { sink(e.id); }); };
+  return records_of(queued, [&](Job& job) {
+    if (job.state() == Job::RUNNING) fn(job);
+    return true;
+  });
 }
 
 status job_store::finished_before(micros cutoff, const std::function<bool(const Job&)>& keep_if, size_t limit,

@@ -43,6 +43,12 @@ class job_store {
     std::string_view user;
     std::string_view kind;
   };
+  // Reads the records of the ids an index scan yields, a chunk at a time (multi_get), and calls `fn` with each one
+  // that exists, until it returns false. `scan` is given the sink for ids (it returns false to stop the scan),
+  // e.g. [&](auto& sink) { return store.children(parent, sink); }.
+  using id_sink = std::function<bool(uint64_t id)>;
+  status records_of(const std::function<status(const id_sink&)>& scan,
+                    const std::function<bool(Job&)>& fn) const;
   // Every queued (READY or RUNNING) job's index entry, in lane then FIFO order.
   status scan_queue(const std::function<void(const queued_entry&)>& fn) const;
   // Every record in `meta` whose name starts with `prefix`, in name order.
