@@ -11,6 +11,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libboost-dev libboost-test-dev
   libcli11-dev libspdlog-dev libfmt-dev
+  libhowardhinnant-date-dev tzdata
 )
 
 missing=()
