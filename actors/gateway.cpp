@@ -70,6 +70,12 @@ gateway_internal_actor::behavior_type gateway(gateway_self self, engine_context_
       [=](queues_atom, QueueControl& control) -> caf::result<QueueList> {
         return self->delegate(self->state.scheduler, queues_atom::value, std::move(control));
       },
+      [=](cron_atom, CronControl& control) -> caf::result<CronList> {
+        const auto& ctx = *self->state.ctx;
+        if (control.action() == CronControl::ADD)
+          if (auto err = validate_cron_schedule(control.schedule(), ctx.options, *ctx.kinds)) return err;
+        return self->delegate(self->state.scheduler, cron_atom::value, std::move(control));
+      },
       [=](status_atom) -> caf::result<NodeStatus> {
         return self->delegate(self->state.scheduler, status_atom::value);
       },

@@ -43,6 +43,7 @@ using deps_atom = caf::atom_constant<caf::atom("deps")>;
 using due_atom = caf::atom_constant<caf::atom("due")>;
 using cleanup_atom = caf::atom_constant<caf::atom("cleanup")>;
 using refill_atom = caf::atom_constant<caf::atom("refill")>;
+using cron_tick_atom = caf::atom_constant<caf::atom("crontick")>;
 
 // --- journal ---------------------------------------------------------------------------------------------------
 
@@ -110,6 +111,7 @@ using scheduler_actor = caf::typed_actor<
     caf::replies_to<status_atom>::with<NodeStatus>,
     caf::replies_to<control_atom, JobControl>::with<Job>,
     caf::replies_to<queues_atom, QueueControl>::with<QueueList>,
+    caf::replies_to<cron_atom, CronControl>::with<CronList>,
     // A pool offers its slots (pool name, slots). Slots stay until they die or the pool leaves.
     caf::reacts_to<slots_atom, std::string, std::vector<slot_actor>>,
     // Stops claiming; replies when nothing runs and everything is durable.
@@ -120,8 +122,8 @@ using scheduler_actor = caf::typed_actor<
     caf::reacts_to<reader_atom, reader_actor>,
     // Internal: write what accumulated; continue dispatching after a full turn; scheduled jobs came due.
     caf::reacts_to<flush_atom>, caf::reacts_to<dispatch_atom>, caf::reacts_to<due_atom>,
-    // Internal: a rate limit's bucket has a token again.
-    caf::reacts_to<refill_atom>>;
+    // Internal: a rate limit's bucket has a token again; a cron schedule's occurrence came.
+    caf::reacts_to<refill_atom>, caf::reacts_to<cron_tick_atom>>;
 
 // --- inspection --------------------------------------------------------------------------------------------------
 

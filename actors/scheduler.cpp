@@ -90,15 +90,14 @@ job_id existing_unique(scheduler_state& st, const std::string& key, const JobSpe
   return to_micros(job.finished_at()) + window > now ? id : 0;
 }
 
-caf::result<std::vector<job_id>> submit(scheduler_self self, std::vector<JobSpec>& specs) {
+}  // namespace
+
+std::vector<job_id> accept_specs(scheduler_self self, std::vector<JobSpec>& specs, after_commit::submitted sub,
+                                 const CronOrigin* origin) {
   auto& st = self->state;
-  if (st.draining) return make_error(ec::shutting_down, "the node is shutting down and accepts no jobs");
-  if (specs.empty()) return std::vector<job_id>{};
   auto n = specs.size();
   auto first = st.ctx->store->take_ids(n);
   auto now = st.ctx->wall->now();
-  after_commit::submitted sub;
-  sub.promise = self->make_response_promise<std::vector<job_id>>();
   sub.ids.reserve(n);
   sub.entries.reserve(n);
   sub.lanes.reserve(n);
@@ -130,6 +129,7 @@ caf::result<std::vector<job_id>> submit(scheduler_self self, std::vector<JobSpec
     if (duplicate[i]) continue;
     Job job;
     *job.mutable_spec() = std::move(specs[i]);
+    if (origin != nullptr) *job.mutable_cron() = *origin;
     const auto& batch = job.spec().batch();
     if (waits_for_something(job.spec())) {
       // Stored BLOCKED; the dependency manager hears of it once that is durable and decides when it runs.
@@ -159,9 +159,22 @@ caf::result<std::vector<job_id>> submit(scheduler_self self, std::vector<JobSpec
     sub.keys.push_back(key);
   }
   st.batch.set_next_id(first + n);
-  auto rp = sub.promise;
+  auto out = sub.ids;
   st.after.submits.push_back(std::move(sub));
   schedule_flush(self);
+  return out;
+}
+
+namespace {
+
+caf::result<std::vector<job_id>> submit(scheduler_self self, std::vector<JobSpec>& specs) {
+  auto& st = self->state;
+  if (st.draining) return make_error(ec::shutting_down, "the node is shutting down and accepts no jobs");
+  if (specs.empty()) return std::vector<job_id>{};
+  after_commit::submitted sub;
+  sub.promise = self->make_response_promise<std::vector<job_id>>();
+  auto rp = sub.promise;
+  accept_specs(self, specs, std::move(sub), /*origin=*/nullptr);
   return rp;
 }
 
@@ -359,6 +372,7 @@ void rebuild(scheduler_self self) {
     ++queued;
   });
   if (s) s = restore_pauses(self);
+  if (s) s = restore_cron(self);
   // Every BLOCKED job goes to the dependency manager again, which reads what each waits for from the store.
   std::vector<dependency_event> blocked;
   if (s) s = st.ctx->store->scan_blocked([&](job_id id) { blocked.push_back({id, Job::BLOCKED, {}}); });
@@ -416,6 +430,7 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
       [=](status_atom) { return status_of(self); },
       [=](control_atom, const JobControl& control) { return control_job(self, control); },
       [=](queues_atom, const QueueControl& control) { return control_queues(self, control); },
+      [=](cron_atom, const CronControl& control) { return control_cron(self, control); },
       [=](slots_atom, const std::string& pool, std::vector<slot_actor>& handles) {
         add_slots(self, pool, handles);
       },
@@ -444,6 +459,7 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
       },
       [=](due_atom) { fire_timers(self); },
       [=](refill_atom) { refill_rates(self); },
+      [=](cron_tick_atom) { fire_cron(self); },
   };
 }
 

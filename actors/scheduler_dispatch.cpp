@@ -299,7 +299,7 @@ void on_committed(scheduler_self self, after_commit& done) {
     for (const auto& [key, id] : s.unique)
       if (auto it = st.pending_unique.find(key); it != st.pending_unique.end() && it->second == id)
         st.pending_unique.erase(it);
-    s.promise.deliver(std::move(s.ids));
+    if (s.promise.pending()) s.promise.deliver(std::move(s.ids));  // a cron occurrence's jobs have no promise
   }
   for (auto id : done.started) {
     auto it = st.running.find(id);
@@ -346,6 +346,7 @@ void on_committed(scheduler_self self, after_commit& done) {
   }
   if (!done.scheduled.empty()) add_timers(self, done.scheduled);
   for (auto& [rp, job] : done.job_answers) rp.deliver(std::move(job));
+  for (auto& [rp, list] : done.cron_answers) rp.deliver(std::move(list));
   if (!done.queue_answers.empty()) {
     auto list = queue_list(st);
     for (auto& rp : done.queue_answers) rp.deliver(list);
@@ -405,7 +406,8 @@ void flush(scheduler_self self) {
             spdlog::error("scheduler: a commit failed: {}", describe(err));
             auto& st = self->state;
             --st.writes_in_flight;
-            for (auto& s : done->submits) s.promise.deliver(err);
+            for (auto& s : done->submits)
+              if (s.promise.pending()) s.promise.deliver(err);
             check_drained(self);
           });
 }

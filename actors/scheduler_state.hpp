@@ -12,6 +12,7 @@
 
 #include <array>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <queue>
@@ -28,6 +29,7 @@
 #include "actors/rate_limiter.hpp"
 #include "actors/ready_queue.hpp"
 #include "schemas/backoff.hpp"
+#include "schemas/cron.hpp"
 
 namespace troupe {
 
@@ -89,9 +91,10 @@ struct after_commit {
   std::vector<std::pair<micros, job_id>> scheduled;  // SCHEDULED until then: into the timer queue
   std::vector<std::pair<caf::typed_response_promise<Job>, Job>> job_answers;  // controls: answer with the record
   std::vector<caf::typed_response_promise<QueueList>> queue_answers;         // queue controls
+  std::vector<std::pair<caf::typed_response_promise<CronList>, CronList>> cron_answers;  // cron controls
   bool empty() const {
     return submits.empty() && started.empty() && requeued.empty() && ended.empty() && dep_events.empty() &&
-           scheduled.empty() && job_answers.empty() && queue_answers.empty();
+           scheduled.empty() && job_answers.empty() && queue_answers.empty() && cron_answers.empty();
   }
 };
 
@@ -116,6 +119,14 @@ struct scheduler_counters {
   uint64_t cancelled = 0;
 };
 
+// A cron schedule as the scheduler runs it (actors/scheduler_cron.cpp).
+struct cron_entry {
+  CronSchedule record;         // as stored, progress included
+  cron_expression expression;
+  cron_zone zone;
+  std::optional<micros> next;  // its next occurrence; nullopt while paused, or if it has none
+};
+
 struct scheduler_state {
   static inline const char* name = "troupe.scheduler";
 
@@ -133,6 +144,9 @@ struct scheduler_state {
   std::priority_queue<std::pair<micros, job_id>, std::vector<std::pair<micros, job_id>>, std::greater<>> timers;
   uint64_t scheduled_jobs = 0;
   micros timer_at = INT64_MAX;
+  // Cron schedules by name, and the time the cron timer is armed for.
+  std::map<std::string, cron_entry> cron;
+  micros cron_at = INT64_MAX;
   // BLOCKED jobs (stored or being stored). While there are any, the dependency manager hears of every job that
   // ends and every job of a batch that is stored; without any, nothing can wait, so it hears nothing.
   uint64_t blocked_jobs = 0;
@@ -225,7 +239,19 @@ void cancel_record(scheduler_self self, Job job, bool in_ready_queue);
 // not break the promises of an actor that dies, so the down message is the only news of it.
 void fail_attempts_in(scheduler_self self, uint32_t slot, const caf::error& reason);
 
+// --- scheduler_cron.cpp ---
+// Adds, lists, pauses, resumes or deletes cron schedules: answered once the change is durable.
+caf::result<CronList> control_cron(scheduler_self self, const CronControl& control);
+// Loads the cron schedules from the store and handles occurrences missed while the node was down (at start).
+storage::status restore_cron(scheduler_self self);
+// The cron timer fired: each schedule whose occurrence came produces its job.
+void fire_cron(scheduler_self self);
+
 // --- scheduler.cpp ---
+// Accepts `specs` (validated) as new jobs in the next commit and returns their ids; `sub.promise`, if pending, is
+// answered with them once they are durable. `origin`: the cron occurrence that produced them (nullptr: a submit).
+std::vector<job_id> accept_specs(scheduler_self self, std::vector<JobSpec>& specs, after_commit::submitted sub,
+                                 const CronOrigin* origin);
 // Registers `w` to be answered with job `id`'s record once it is terminal.
 void add_waiter(scheduler_self self, job_id id, waiter w);
 // Job `id` is terminal with record `job` (or, without one, as the store says): answers its waiters.

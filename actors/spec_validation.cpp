@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "schemas/backoff.hpp"
+#include "schemas/cron.hpp"
 #include "schemas/time.hpp"
 #include "troupe/error.hpp"
 
@@ -56,6 +60,44 @@ caf::error validate_spec(JobSpec& spec, const node_options& options, const kind_
   if (spec.idempotency_key().find('\0') != std::string::npos || spec.user().find('\0') != std::string::npos)
     return make_error(ec::invalid_argument, "idempotency_key and user must not contain a NUL byte");
   return kind->check(spec);
+}
+
+caf::error validate_cron_schedule(const CronSchedule& schedule, const node_options& options,
+                                  const kind_registry& kinds) {
+  const auto& name = schedule.name();
+  if (name.empty()) return make_error(ec::invalid_argument, "a cron schedule needs a name");
+  if (name.size() > max_cron_name_bytes)
+    return make_error(ec::invalid_argument, fmt::format("cron schedule name is longer than {} bytes",
+                                                        max_cron_name_bytes));
+  auto bad = std::find_if(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) == 0 && c != '-' && c != '_' && c != '.' && c != ':';
+  });
+  if (bad != name.end())
+    return make_error(ec::invalid_argument,
+                      fmt::format("cron schedule name '{}' may hold only letters, digits and - _ . :", name));
+  std::string error;
+  if (!cron_expression::parse(schedule.cron(), &error))
+    return make_error(ec::invalid_argument, fmt::format("cron expression '{}': {}", schedule.cron(), error));
+  if (!cron_zone::find(schedule.time_zone(), &error)) return make_error(ec::invalid_argument, error);
+  if (!CronSchedule::Missed_IsValid(schedule.missed()))
+    return make_error(ec::invalid_argument, fmt::format("missed policy {} is not one of SKIP, RUN_ONCE",
+                                                        int{schedule.missed()}));
+  const auto& job = schedule.job();
+  // Each occurrence makes one job on its own: nothing that ties it to other jobs or to one time.
+  const char* refused = job.dependencies_size() > 0 || job.after_size() > 0 ? "dependencies"
+                        : !job.ref().empty()                                ? "a ref"
+                        : !job.batch_callback().empty()                     ? "a batch callback"
+                        : job.has_run_at()                                  ? "run_at"
+                        : !job.idempotency_key().empty()                    ? "an idempotency key"
+                                                                            : nullptr;
+  if (refused != nullptr)
+    return make_error(ec::invalid_argument,
+                      fmt::format("the job of a cron schedule cannot have {}: each occurrence makes one job of its "
+                                  "own, at the occurrence's time", refused));
+  auto copy = job;
+  if (auto err = validate_spec(copy, options, kinds))
+    return make_error(code_of(err), "the job of cron schedule '" + name + "': " + describe(err));
+  return caf::none;
 }
 
 }  // namespace troupe

@@ -21,4 +21,13 @@ constexpr int64_t max_run_at_seconds = 7'258'118'400;
 // payload_too_large, forbidden) whose message names the field and the problem.
 caf::error validate_spec(JobSpec& spec, const node_options& options, const kind_registry& kinds);
 
+// Longest cron schedule name.
+constexpr size_t max_cron_name_bytes = 128;
+
+// Checks a cron schedule to add: its name, expression, time zone, missed policy and job template. The template is
+// checked as a submitted job would be, on a copy: it is stored as given, and each occurrence's job gets the
+// node's defaults when it is made. Returns none, or an error whose message names the problem.
+caf::error validate_cron_schedule(const CronSchedule& schedule, const node_options& options,
+                                  const kind_registry& kinds);
+
 }  // namespace troupe

@@ -124,6 +124,10 @@ caf::expected<QueueList> client::queues(const QueueControl& control) const {
   return ask<QueueList>(queues_atom::value, control);
 }
 
+caf::expected<CronList> client::cron(const CronControl& control) const {
+  return ask<CronList>(cron_atom::value, control);
+}
+
 caf::expected<BatchSummary> client::batch(const std::string& name) const {
   return ask<BatchSummary>(batch_atom::value, name);
 }

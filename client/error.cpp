@@ -21,6 +21,7 @@ const char* to_string(ec code) {
     case ec::unavailable: return "unavailable";
     case ec::internal: return "internal";
     case ec::timeout: return "timeout";
+    case ec::unknown_schedule: return "unknown_schedule";
   }
   return "unknown";
 }

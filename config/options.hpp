@@ -89,6 +89,9 @@ struct node_options {
   // Unique jobs: a submit with the idempotency key of a job that ended less than this long ago (milliseconds)
   // gets that job's id instead of a new job, as one whose job has not ended does.
   uint64_t idempotencyWindowMs = 86'400'000;
+  // Cron schedules: what becomes of occurrences that passed while the node was down, for schedules that do not
+  // say. run-once: one job runs at start for the latest of them; skip: none runs.
+  std::string cronMissed = "run-once";
 
   // --- resource limits (seed: "Resource Limits") -------------------------------------------------------------
   // Memory budget of the node process, in MiB (resource manager admission).

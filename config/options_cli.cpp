@@ -419,6 +419,9 @@ void add_node_options(CLI::App& app, node_options& opts) {
   add(app, g, "idempotencyWindowMs", opts.idempotencyWindowMs,
       "Unique jobs: a submit with the idempotency key of a job that ended less than this long ago gets its id")
       ->check(range<uint64_t>(0, 3650 * ms_per_day));
+  add(app, g, "cronMissed", opts.cronMissed,
+      "Cron occurrences missed while the node was down: run-once (one job at start) or skip (schedules may say)")
+      ->check(CLI::IsMember({"run-once", "skip"}));
 
   g = limits_group;
   add(app, g, "maxMemoryMB", opts.maxMemoryMB,

@@ -10,7 +10,8 @@
 //   history        finished_at_us (8) . id (8)          "r" or empty    terminal jobs by finish time (retention);
 //                                                                       "r": it has relations to delete with it
 //   meta           name (ASCII)                         per name        "next_id": next job id (8); "paused:" . kind,
-//                                                                       "runner_stopped": who paused or stopped
+//                                                                       "runner_stopped": who paused or stopped;
+//                                                                       "cron:" . name: CronSchedule (protobuf)
 //   blocked        id (8)                               empty           BLOCKED jobs (dependencies, batch callbacks)
 //   deps           parent id (8) . child id (8)         empty           dependency edges, until the child is deleted
 //   unique         user . 0x00 . key . 0x00 . id (8)    empty           idempotency keys, until the job is deleted
@@ -48,6 +49,8 @@ inline constexpr std::string_view meta_next_id = "next_id";
 // Paused queues: "paused:" . kind -> who paused it; a stopped runner: "runner_stopped" -> who stopped it.
 inline constexpr std::string_view meta_paused_prefix = "paused:";
 inline constexpr std::string_view meta_runner_stopped = "runner_stopped";
+// Cron schedules: "cron:" . name -> CronSchedule.
+inline constexpr std::string_view meta_cron_prefix = "cron:";
 // The value of a history entry whose job has relations to delete with it (edges, batch entries); otherwise empty.
 inline constexpr char history_has_relations = 'r';
 

@@ -1,6 +1,7 @@
 #include "cmd/troupe/cli.hpp"
 
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <regex>
 
@@ -28,6 +29,21 @@ int fail(const std::string& command, const caf::error& err) {
 int fail_usage(const std::string& command, const std::string& message) {
   std::cerr << "troupe " << command << ": " << message << "\n";
   return exit_usage;
+}
+
+std::string default_by() {
+  const char* user = std::getenv("USER");
+  return user != nullptr && *user != '\0' ? std::string{user} : std::string{"cli"};
+}
+
+std::string format_time(const google::protobuf::Timestamp& ts) {
+  if (ts.seconds() == 0) return "-";
+  time_t t = ts.seconds();
+  tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[32];
+  strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &utc);
+  return buf;
 }
 
 void client_options::add_to(CLI::App& app) {

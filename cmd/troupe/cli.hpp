@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <caf/error.hpp>
@@ -39,6 +40,35 @@ struct client_options {
   void add_to(CLI::App& app);
 };
 
+// The flags that describe one job, for `submit` and `cron add`.
+struct job_flags {
+  std::string kind;
+  std::string payload = "{}";
+  std::string priority = "NORMAL";
+  std::string timeout;
+  uint32_t max_attempts = 0;
+  std::string user;
+  std::string batch;
+  std::vector<std::string> labels;
+  // One-off jobs only (submit):
+  std::string batch_callback;
+  std::vector<uint64_t> after;
+  std::string on_parent_failure = "cancel";
+  std::string key;  // idempotency key
+  std::string at;   // RFC 3339 time
+  std::string in;   // duration from now
+};
+// Adds the flags of `f` to `cmd` and returns --kind; `one_off`: also the flags of a single job (--after, --key,
+// --at, --in, --on-parent-failure, --batch-callback).
+CLI::Option* add_job_flags(CLI::App& cmd, job_flags& f, bool one_off);
+// The spec the flags describe, or an error naming the flag.
+caf::expected<JobSpec> spec_from(const job_flags& f);
+
+// Who the CLI acts as, recorded with every control: $USER, else "cli" (commands take --by to say otherwise).
+std::string default_by();
+// A time as "2026-12-01 08:00:00" (UTC), "-" if unset.
+std::string format_time(const google::protobuf::Timestamp& ts);
+
 // A job state by name, in any case ("dead" -> DEAD); an error listing the states otherwise.
 caf::expected<Job::State> parse_state(const std::string& text);
 
@@ -60,6 +90,8 @@ void add_batches_command(CLI::App& app, std::optional<command_fn>& run);
 // `jobs retry|prioritize|run` (added to the jobs command), `queues ...` and `runner ...`.
 void add_job_controls(CLI::App& jobs, std::optional<command_fn>& run);
 void add_queue_commands(CLI::App& app, std::optional<command_fn>& run);
+// `cron add|list|pause|resume|delete`.
+void add_cron_command(CLI::App& app, std::optional<command_fn>& run);
 void add_wait_command(CLI::App& app, std::optional<command_fn>& run);
 void add_status_command(CLI::App& app, std::optional<command_fn>& run);
 void add_config_command(CLI::App& app, std::optional<command_fn>& run);

@@ -15,12 +15,6 @@ namespace troupe::cli {
 
 namespace {
 
-// Who the CLI acts as, recorded with every control: --by, else $USER, else "cli".
-std::string default_by() {
-  const char* user = std::getenv("USER");
-  return user != nullptr && *user != '\0' ? std::string{user} : std::string{"cli"};
-}
-
 struct job_control_options {
   client_options client;
   std::vector<uint64_t> ids;

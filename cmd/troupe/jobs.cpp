@@ -20,16 +20,6 @@ struct list_options {
   bool json = false;
 };
 
-std::string format_time(const google::protobuf::Timestamp& ts) {
-  if (ts.seconds() == 0) return "-";
-  time_t t = ts.seconds();
-  tm utc{};
-  gmtime_r(&t, &utc);
-  char buf[32];
-  strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &utc);
-  return buf;
-}
-
 int list_jobs(const list_options& o, const client& c) {
   JobQuery q;
   if (!o.state.empty()) {

@@ -56,6 +56,8 @@ class client {
   caf::expected<Job> control(const JobControl& control) const;
   // Lists, pauses or resumes queues and the runner.
   caf::expected<QueueList> queues(const QueueControl& control) const;
+  // Adds, lists, pauses, resumes or deletes cron schedules.
+  caf::expected<CronList> cron(const CronControl& control) const;
 
   const gateway_actor& gateway() const { return gateway_; }
 

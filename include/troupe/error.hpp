@@ -26,6 +26,7 @@ enum class ec : uint8_t {
   unavailable = 11,       // the node could not be reached or did not answer in time
   internal = 12,          // a bug: an invariant did not hold
   timeout = 13,           // the request's own deadline passed (e.g. waiting for jobs)
+  unknown_schedule = 14,  // no cron schedule with that name
 };
 
 // The error category of troupe errors inside caf::error.

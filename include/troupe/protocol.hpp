@@ -37,6 +37,7 @@ using plan_atom = caf::atom_constant<caf::atom("plan")>;
 using batch_atom = caf::atom_constant<caf::atom("batch")>;
 using control_atom = caf::atom_constant<caf::atom("control")>;
 using queues_atom = caf::atom_constant<caf::atom("queues")>;
+using cron_atom = caf::atom_constant<caf::atom("cron")>;
 
 // The node's public interface, published on its listen address.
 using gateway_actor = caf::typed_actor<
@@ -59,7 +60,10 @@ using gateway_actor = caf::typed_actor<
     // An operator's action on a job; replies with the job once its new state is durable.
     caf::replies_to<control_atom, JobControl>::with<Job>,
     // Lists, pauses or resumes queues and the runner; replies with the queues once the change is durable.
-    caf::replies_to<queues_atom, QueueControl>::with<QueueList>>;
+    caf::replies_to<queues_atom, QueueControl>::with<QueueList>,
+    // Adds, lists, pauses, resumes or deletes cron schedules; replies with the schedules concerned once the change
+    // is durable.
+    caf::replies_to<cron_atom, CronControl>::with<CronList>>;
 
 // CAF inspection for every generated Protobuf message: its binary serialization as one string field.
 template <class Inspector, class T>
@@ -103,4 +107,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(troupe, (troupe::JobControl))
   CAF_ADD_TYPE_ID(troupe, (troupe::QueueControl))
   CAF_ADD_TYPE_ID(troupe, (troupe::QueueList))
+  CAF_ADD_TYPE_ID(troupe, (troupe::CronControl))
+  CAF_ADD_TYPE_ID(troupe, (troupe::CronList))
 CAF_END_TYPE_ID_BLOCK(troupe)

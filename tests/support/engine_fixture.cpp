@@ -189,6 +189,10 @@ caf::expected<QueueList> engine_fixture::try_queues(const QueueControl& control)
   return ask<QueueList>(queues_atom::value, control);
 }
 
+caf::expected<CronList> engine_fixture::try_cron(const CronControl& control) {
+  return ask<CronList>(cron_atom::value, control);
+}
+
 caf::expected<BatchSummary> engine_fixture::try_batch(const std::string& name) {
   return ask<BatchSummary>(batch_atom::value, name);
 }

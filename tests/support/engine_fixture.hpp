@@ -120,6 +120,7 @@ class engine_fixture {
   caf::expected<BatchSummary> try_batch(const std::string& name);
   caf::expected<Job> try_control(const JobControl& control);
   caf::expected<QueueList> try_queues(const QueueControl& control);
+  caf::expected<CronList> try_cron(const CronControl& control);
   // Lower level: send without running, to put several requests in the mailboxes at once; then run() and take
   // the answers (nullopt: none came). Answers of different types can be taken in any order.
   void send_submit(std::vector<JobSpec> specs);

@@ -48,7 +48,8 @@ std::string describe(const node_options& opts) {
       << "\npriorityAgingMs=" << opts.priorityAgingMs << "\nretryBaseMs=" << opts.retryBaseMs
       << "\nretryFactor=" << opts.retryFactor << "\nretryMaxDelayMs=" << opts.retryMaxDelayMs
       << "\nretryJitter=" << opts.retryJitter << "\nkindRetry=" << opts.kindRetry
-      << "\nidempotencyWindowMs=" << opts.idempotencyWindowMs << "\nmaxMemoryMB=" << opts.maxMemoryMB
+      << "\nidempotencyWindowMs=" << opts.idempotencyWindowMs << "\ncronMissed=" << opts.cronMissed
+      << "\nmaxMemoryMB=" << opts.maxMemoryMB
       << "\nmaxJobPayloadSizeMB=" << opts.maxJobPayloadSizeMB
       << "\njobTimeoutMs=" << opts.jobTimeoutMs << "\nmaxJobHistoryDays=" << opts.maxJobHistoryDays
       << "\nmaxCompletedJobsToKeep=" << opts.maxCompletedJobsToKeep
@@ -101,6 +102,7 @@ const std::vector<setting> changed_settings = {
     {"retryJitter", "0.5", false},
     {"kindRetry", "exec=5000:3:600000:0.1", true},
     {"idempotencyWindowMs", "60000", false},
+    {"cronMissed", "skip", true},
     {"maxMemoryMB", "2048", false},
     {"maxJobPayloadSizeMB", "8", false},
     {"jobTimeoutMs", "60000", false},
@@ -151,6 +153,7 @@ node_options changed_options() {
   o.retryJitter = 0.5;
   o.kindRetry = "exec=5000:3:600000:0.1";
   o.idempotencyWindowMs = 60000;
+  o.cronMissed = "skip";
   o.maxMemoryMB = 2048;
   o.maxJobPayloadSizeMB = 8;
   o.jobTimeoutMs = 60000;
@@ -375,6 +378,7 @@ BOOST_AUTO_TEST_CASE(invalid_values_are_rejected_naming_the_option_and_the_value
       {"data", ""},
       {"nodeName", "my node"},
       {"logLevel", "verbose"},
+      {"cronMissed", "sometimes"},
       {"batchClaimSize", "0"},
       {"maxJobsPerRun", "1000001"},
       {"workerPoolSize", "1025"},

@@ -215,6 +215,34 @@ QueueList sample(const sample_context&, tag<QueueList>) {
   return l;
 }
 
+CronSchedule cron_sample() {
+  CronSchedule s;
+  s.set_name("nightly");
+  s.set_cron("30 2 * * MON-FRI");
+  s.set_time_zone("Europe/Berlin");
+  s.mutable_job()->set_kind("exec");
+  s.set_missed(CronSchedule::RUN_ONCE);
+  s.set_fired(7);
+  s.set_last_job(42);
+  set_timestamp(s.mutable_next_occurrence(), 1'700'000'000'000'000);
+  return s;
+}
+
+CronControl sample(const sample_context&, tag<CronControl>) {
+  CronControl c;
+  c.set_action(CronControl::ADD);
+  *c.mutable_schedule() = cron_sample();
+  c.set_by("alice");
+  c.set_replace(true);
+  return c;
+}
+
+CronList sample(const sample_context&, tag<CronList>) {
+  CronList l;
+  *l.add_schedules() = cron_sample();
+  return l;
+}
+
 dependency_event sample(const sample_context&, tag<dependency_event>) {
   return dependency_event{12, Job::DEAD, "nightly"};
 }
@@ -369,7 +397,7 @@ struct system_fixture {
 BOOST_FIXTURE_TEST_SUITE(protocol, system_fixture)
 
 BOOST_AUTO_TEST_CASE(every_type_of_the_peer_protocol_block_round_trips) {
-  static_assert(caf::id_block::troupe::end - caf::id_block::troupe::begin == 15,
+  static_assert(caf::id_block::troupe::end - caf::id_block::troupe::begin == 17,
                 "a type was added to the troupe block: it is covered by check_block, check its sample");
   check_block<caf::id_block::troupe>();
 }
