@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 
+#include "cmd/troupe/cli.hpp"
 #include "schemas/lifecycle.hpp"
 #include "troupe/client.hpp"
 #include "troupe/json.hpp"
@@ -144,6 +145,18 @@ void demo_runner::run(caf::actor_system& sys, gateway_actor gateway) {
   std::cout << "     7 x a workflow in one request: extract -> 3 transforms -> load; publish after the broken job; "
                "notify when every job of batch \"demo\" has ended\n";
   all.insert(all.end(), flow->begin(), flow->end());
+  CronControl heartbeat;
+  heartbeat.set_action(CronControl::ADD);
+  heartbeat.set_replace(true);  // the demo may run again on the same data directory
+  heartbeat.set_by("demo");
+  heartbeat.mutable_schedule()->set_name("demo-heartbeat");
+  heartbeat.mutable_schedule()->set_cron("* * * * *");
+  heartbeat.mutable_schedule()->mutable_job()->set_kind("noop");
+  if (auto added = c.cron(heartbeat); added && added->schedules_size() == 1)
+    std::cout << fmt::format("     1 x cron schedule demo-heartbeat: a noop job at the start of every minute, next "
+                             "at {} UTC\n", format_time(added->schedules(0).next_occurrence()));
+  else if (!added)
+    std::cout << "  could not add the cron schedule: " << describe(added.error()) << "\n";
   std::cout << "\n  time    queue and counters (every half second)\n";
   auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
@@ -224,6 +237,7 @@ void demo_runner::run(caf::actor_system& sys, gateway_actor gateway) {
             << "  build/troupe jobs show " << by_role["a long job that the demo cancels"].at(0) << "\n"
             << "  build/troupe jobs plan " << step_id["extract"] << "\n"
             << "  build/troupe batches show demo\n"
+            << "  build/troupe cron list\n"
             << "  build/troupe submit --kind sleep --payload '{\"ms\": 2000}' --priority HIGH\n"
             << "  build/troupe wait <id>\n"
             << "Stop it with Ctrl-C and start it again (build/troupe serve): every job is still there.\n";
