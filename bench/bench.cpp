@@ -11,6 +11,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include <sys/resource.h>
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
@@ -20,6 +22,8 @@
 #include "actors/interfaces.hpp"
 #include "actors/ready_queue.hpp"
 #include "actors/system_config.hpp"
+#include "schemas/lifecycle.hpp"
+#include "schemas/time.hpp"
 #include "troupe/client.hpp"
 #include "troupe/json.hpp"
 #include "troupe/node.hpp"
@@ -349,13 +353,150 @@ caf::expected<std::string> fairness(const bench_options& o, caf::actor_system& s
                      static_cast<double>(o.jobs) / heavy_secs);
 }
 
+// The process's resident set size now in MiB (VmRSS).
+double rss_mb() {
+  std::ifstream in{"/proc/self/status"};
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  return 0;
+}
+
+// The process's CPU time so far (user + system, all threads), in seconds.
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
+void sleep_until_wall(micros t) {
+  for (auto now = wall_now(); now < t; now = wall_now())
+    std::this_thread::sleep_for(std::chrono::microseconds{std::min<micros>(t - now, 100'000)});
+}
+
+// o.jobs no-op jobs with run_at spread over [start + lead, start + lead + seconds): what waiting costs (CPU while
+// all are SCHEDULED and none due) and how late each one becomes READY and starts (from its record).
+caf::expected<std::string> delayed(const bench_options& o, caf::actor_system& sys, node& n,
+                                   const std::function<void(double)>& progress) {
+  auto c = client::local(sys, n.gateway());
+  c.set_request_timeout(std::chrono::minutes{2});
+  auto lead_s = o.lead > 0 ? o.lead : 2.0 + static_cast<double>(o.jobs) / 50'000.0;
+  auto lead = static_cast<micros>(lead_s * 1e6);
+  auto spread = static_cast<micros>(o.seconds * 1e6);
+  auto t0 = wall_now();
+  auto first_due = t0 + lead;
+  auto run_at = [&](uint64_t i) {
+    return first_due + static_cast<micros>(static_cast<double>(spread) * static_cast<double>(i) /
+                                           static_cast<double>(o.jobs));
+  };
+  JobSpec spec;
+  spec.set_kind("noop");
+  uint64_t late_submits = 0;
+  for (uint64_t sent = 0; sent < o.jobs; sent += o.submit_batch) {
+    auto count = std::min<uint64_t>(o.submit_batch, o.jobs - sent);
+    std::vector<JobSpec> specs(count, spec);
+    for (uint64_t i = 0; i < count; ++i) set_timestamp(specs[i].mutable_run_at(), run_at(sent + i));
+    if (auto ids = c.submit(std::move(specs)); !ids) return ids.error();
+    auto acked = wall_now();
+    for (uint64_t i = 0; i < count; ++i) late_submits += run_at(sent + i) <= acked ? 1 : 0;
+    progress(0.4 * static_cast<double>(sent + count) / static_cast<double>(o.jobs));
+  }
+  auto submitted = wall_now();
+  auto submit_s = static_cast<double>(submitted - t0) / 1e6;
+  // The idle phase: every job SCHEDULED, none due; nothing here asks the node anything.
+  std::string idle_cpu_pct = "n/a";
+  double idle_s = 0;
+  if (submitted < first_due) {
+    auto cpu0 = cpu_seconds();
+    auto w0 = wall_now();
+    sleep_until_wall(first_due);
+    auto w1 = wall_now();
+    idle_s = static_cast<double>(w1 - w0) / 1e6;
+    idle_cpu_pct = fmt::format("{:.2f}", 100.0 * (cpu_seconds() - cpu0) / idle_s);
+  }
+  auto idle_rss = rss_mb();  // every job waiting (when the lead was long enough)
+  auto writes0 = n.context().store->stats();
+  progress(0.5);
+  if (!wait_finished(c, o.jobs, progress, 0.5, 0.9)) return make_error(ec::unavailable, "the node stopped answering");
+  auto drained = wall_now();
+  auto rss = peak_rss_mb();
+  // Commits from the first due time to the end: READY, RUNNING and SUCCEEDED records of every job.
+  auto writes1 = n.context().store->stats();
+  auto commits = writes1.writes - writes0.writes;
+  // Every record, in pages: lateness of RUNNING and of READY ("due") after run_at.
+  std::vector<double> late_ms, due_ms;
+  late_ms.reserve(o.jobs);
+  due_ms.reserve(o.jobs);
+  uint64_t read = 0, ready_at_submit = 0, not_succeeded = 0;
+  JobQuery query;
+  query.set_limit(10'000);
+  auto read_start = steady::now();
+  for (;;) {
+    auto page = c.list(query);
+    if (!page) return page.error();
+    // The node counts a job finished as it writes its end; a record read that soon may still say RUNNING.
+    for (int tries = 0; tries < 100; ++tries) {
+      auto& jobs = page->jobs();
+      if (std::all_of(jobs.begin(), jobs.end(), [](const Job& j) { return lifecycle::is_terminal(j.state()); }))
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+      page = c.list(query);
+      if (!page) return page.error();
+    }
+    for (const auto& job : page->jobs()) {
+      ++read;
+      if (job.state() != Job::SUCCEEDED) ++not_succeeded;
+      auto due_at = to_micros(job.spec().run_at());
+      bool running_seen = false, due_seen = false;
+      for (const auto& t : job.transitions()) {
+        if (t.state() == Job::RUNNING && !running_seen) {
+          running_seen = true;
+          late_ms.push_back(static_cast<double>(to_micros(t.at()) - due_at) / 1e3);
+        } else if (t.state() == Job::READY && !due_seen) {
+          if (t.reason() == "due") {
+            due_seen = true;
+            due_ms.push_back(static_cast<double>(to_micros(t.at()) - due_at) / 1e3);
+          } else if (t.reason().empty()) {
+            ++ready_at_submit;  // accepted READY: its run_at had passed by then
+          }
+        }
+      }
+    }
+    progress(0.9 + 0.1 * static_cast<double>(std::min(read, o.jobs)) / static_cast<double>(o.jobs));
+    if (page->next_after_id() == 0) break;
+    query.set_after_id(page->next_after_id());
+  }
+  auto read_s = std::chrono::duration<double>(steady::now() - read_start).count();
+  std::sort(late_ms.begin(), late_ms.end());
+  std::sort(due_ms.begin(), due_ms.end());
+  return fmt::format(
+      "workload=delayed jobs={} slots={} durability={} lead_s={:.2f} spread_s={:.1f} submit_s={:.2f} "
+      "submit_per_s={:.0f} late_submits={} ready_at_submit={} idle_s={:.2f} idle_cpu_pct={} read=all read_jobs={} "
+      "read_s={:.1f} not_succeeded={} p50_due_ms={:.3f} p99_due_ms={:.3f} max_due_ms={:.3f} p50_late_ms={:.3f} "
+      "p99_late_ms={:.3f} max_late_ms={:.3f} finished_after_last_due_s={:.3f} commits={} ops_per_commit={:.0f} "
+      "commit_ms={:.2f} jobs_per_s={:.0f} idle_rss_mb={:.1f} peak_rss_mb={:.1f}",
+      o.jobs, o.node.maxConcurrentJobs, to_string(o.node.durability), lead_s, o.seconds, submit_s,
+      static_cast<double>(o.jobs) / submit_s, late_submits, ready_at_submit, idle_s, idle_cpu_pct, read, read_s,
+      not_succeeded, percentile(due_ms, 0.5), percentile(due_ms, 0.99), due_ms.empty() ? 0.0 : due_ms.back(),
+      percentile(late_ms, 0.5), percentile(late_ms, 0.99), late_ms.empty() ? 0.0 : late_ms.back(),
+      static_cast<double>(drained - run_at(o.jobs - 1)) / 1e6, commits,
+      static_cast<double>(writes1.ops - writes0.ops) / std::max<double>(1, static_cast<double>(commits)),
+      static_cast<double>(writes1.nanos - writes0.nanos) / 1e6 / std::max<double>(1, static_cast<double>(commits)),
+      static_cast<double>(o.jobs) / (static_cast<double>(drained - std::max(first_due, submitted)) / 1e6), idle_rss,
+      rss);
+}
+
 }  // namespace
 
 caf::expected<std::string> run_bench(bench_options o, const std::function<void(double)>& progress) {
   if (o.workload == "queue") return queue_only(o);
-  if (o.workload != "burn" && o.workload != "steady" && o.workload != "fairness" && o.workload != "dag")
+  if (o.workload != "burn" && o.workload != "steady" && o.workload != "fairness" && o.workload != "dag" &&
+      o.workload != "delayed")
     return make_error(ec::invalid_argument,
-                      "--workload must be burn, steady, fairness, dag or queue, not '" + o.workload + "'");
+                      "--workload must be burn, steady, fairness, dag, delayed or queue, not '" + o.workload + "'");
+  // delayed reads every record back once all ran: retention must not delete them first.
+  if (o.workload == "delayed") o.node.maxCompletedJobsToKeep = std::max(o.node.maxCompletedJobsToKeep, o.jobs);
   bench_dir dir{o.node.data};
   if (dir.path().empty()) return make_error(ec::storage_failure, "cannot create a temporary data directory");
   o.node.data = dir.path();
@@ -380,6 +521,7 @@ caf::expected<std::string> run_bench(bench_options o, const std::function<void(d
   auto result = o.workload == "burn"     ? burn(o, sys, **started, progress)
                 : o.workload == "steady" ? steady_load(o, sys, **started, probes, progress)
                 : o.workload == "dag"    ? dag(o, sys, **started, progress)
+                : o.workload == "delayed" ? delayed(o, sys, **started, progress)
                                          : fairness(o, sys, **started, probes, progress);
   (*started)->shutdown(std::chrono::seconds{10});
   return result;

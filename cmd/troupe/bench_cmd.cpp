@@ -24,12 +24,15 @@ void add_bench_command(CLI::App& app, std::optional<command_fn>& run) {
                                              "user queues --jobs no-op jobs while a light user submits at "
                                              "--light-rate, measuring the light user's pickup latency; dag: one "
                                              "workflow of --jobs no-op jobs (--shape chain or layers); queue: the "
-                                             "ready queue alone, --jobs over --users")
-      ->check(CLI::IsMember({"burn", "steady", "fairness", "dag", "queue"}))
+                                             "ready queue alone, --jobs over --users; delayed: --jobs no-op jobs "
+                                             "with run_at spread over --seconds after --lead, measuring idle CPU "
+                                             "while they wait and how late each becomes READY and starts")
+      ->check(CLI::IsMember({"burn", "steady", "fairness", "dag", "queue", "delayed"}))
       ->capture_default_str();
   auto* jobs = cmd->add_option("--jobs", o->jobs, "burn: how many jobs; fairness: the heavy user's jobs (default "
                                                   "100000); dag: the workflow's jobs (default 100000, at most "
-                                                  "100000: one request)")
+                                                  "100000: one request); delayed: how many delayed jobs (default "
+                                                  "1000000)")
                    ->check(CLI::Range(uint64_t{1}, uint64_t{100'000'000}))
                    ->capture_default_str();
   cmd->add_option("--users", o->users, "burn, queue: spread the jobs over this many users")
@@ -43,16 +46,24 @@ void add_bench_command(CLI::App& app, std::optional<command_fn>& run) {
   cmd->add_option("--light-rate", o->light_rate, "fairness: the light user's jobs per second")
       ->check(CLI::Range(0.1, 1e6))
       ->capture_default_str();
-  cmd->add_option("--submit-batch", o->submit_batch, "burn: jobs per submit request")
+  cmd->add_option("--submit-batch", o->submit_batch, "burn, delayed: jobs per submit request")
       ->check(CLI::Range(1u, 100'000u))->capture_default_str();
   cmd->add_option("--rate", o->rate, "steady: jobs per second offered")->check(CLI::Range(1.0, 1e7))
       ->capture_default_str();
-  cmd->add_option("--seconds", o->seconds, "steady: how long to offer load")->check(CLI::Range(0.1, 86400.0))
+  auto* seconds = cmd->add_option("--seconds", o->seconds, "steady: how long to offer load; delayed: the window "
+                                                          "the jobs' due times are spread over (default 100)")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
+  cmd->add_option("--lead", o->lead, "delayed: seconds from the start to the first due time; long enough for all "
+                                     "submits to finish first (0: 2 + jobs / 50000)")
+      ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
   add_node_options(*cmd, o->node);
-  cmd->callback([&run, o, jobs] {
-    run = [o, jobs] {
+  cmd->callback([&run, o, jobs, seconds] {
+    run = [o, jobs, seconds] {
       if ((o->workload == "fairness" || o->workload == "dag") && jobs->count() == 0) o->jobs = 100'000;
+      if (o->workload == "delayed" && jobs->count() == 0) o->jobs = 1'000'000;
+      if (o->workload == "delayed" && seconds->count() == 0) o->seconds = 100;  // 10,000 due per second
       if (auto problem = validate(o->node); !problem.empty()) return fail_usage("bench", problem);
       spdlog::set_level(spdlog::level::from_str(o->node.logLevel));
       bool tty = isatty(STDERR_FILENO) != 0;
