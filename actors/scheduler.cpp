@@ -215,15 +215,18 @@ void cancel_record(scheduler_self self, Job job, bool in_ready_queue) {
     st.ready.remove(job.id(), lifecycle::lane_of(job.spec().priority()), job.ready_seq(), flow_key_of(st, job));
   auto before = storage::job_position::of(job);
   auto now = st.ctx->wall->now();
-  lifecycle::cancel(job, now, "cancelled by a client");
+  lifecycle::cancel(job, now, cancel_reason(st, job.id()));
   ++st.counters.cancelled;
   st.throughput.record(now);
   queue_final(self, std::move(job), before);
 }
 
-namespace {
+std::string cancel_reason(const scheduler_state& st, job_id id, std::string_view when) {
+  auto by = st.cancelled_by.find(id);
+  return "cancelled by " + (by != st.cancelled_by.end() ? by->second : std::string{"a client"}) + std::string{when};
+}
 
-caf::result<Job> cancel(scheduler_self self, job_id id) {
+caf::result<Job> cancel_job(scheduler_self self, job_id id, const std::string& by) {
   auto& st = self->state;
   auto rp = self->make_response_promise<Job>();
   // The cancel is answered with the record the job ends with.
@@ -251,15 +254,16 @@ caf::result<Job> cancel(scheduler_self self, job_id id) {
                                                      lifecycle::state_name(job.state())));
       return rp;
     }
+    if (!by.empty()) st.cancelled_by.emplace(id, by);
     add_waiter(self, id, waiter{req, 0});
     cancel_record(self, std::move(job), /*in_ready_queue=*/true);
     return rp;
   }
+  // The first to ask is the one the job's history names.
+  if (!by.empty()) st.cancelled_by.emplace(id, by);
   add_waiter(self, id, waiter{req, 0});
   return rp;
 }
-
-}  // namespace
 
 void cancel_stored(scheduler_self self, job_id id) {
   Job job;
@@ -425,7 +429,7 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
   rebuild(self);
   return {
       [=](submit_atom, std::vector<JobSpec>& specs) { return submit(self, specs); },
-      [=](cancel_atom, job_id id) { return cancel(self, id); },
+      [=](cancel_atom, job_id id) { return cancel_job(self, id, {}); },
       [=](await_atom, const std::vector<job_id>& ids) { return await_jobs(self, ids); },
       [=](status_atom) { return status_of(self); },
       [=](control_atom, const JobControl& control) { return control_job(self, control); },

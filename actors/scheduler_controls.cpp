@@ -1,4 +1,4 @@
-// Operator controls: retry, reprioritize or run a job now; pause and resume queues (kinds) and the runner (all
+// Operator controls: retry, reprioritize, run now or cancel a job; pause and resume queues (kinds) and the runner (all
 // dispatch). Every control is written in the next commit and answered once durable; a job control is recorded in
 // the job's transitions with who asked, and queue controls in the `meta` family, so a pause survives a restart.
 
@@ -110,6 +110,7 @@ void cleanup(scheduler_self self, const QueueControl& c, caf::typed_response_pro
 
 caf::result<Job> control_job(scheduler_self self, const JobControl& control) {
   auto& st = self->state;
+  if (control.action() == JobControl::CANCEL) return cancel_job(self, control.job(), who(control.by()));
   auto rp = self->make_response_promise<Job>();
   auto job = controllable(self, control.job());
   if (!job) {

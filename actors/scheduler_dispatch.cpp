@@ -89,6 +89,7 @@ void queue_final(scheduler_self self, Job job, const storage::job_position& befo
     st.after.requeued.push_back(
         {lifecycle::lane_of(job.spec().priority()), flow_key_of(st, job), {job.ready_seq(), job.id(), record}});
   } else {
+    st.cancelled_by.erase(job.id());
     after_commit::terminal e{job.id(), std::nullopt};
     if (st.waiters.count(job.id()) > 0) e.record = std::move(job);
     st.after.ended.push_back(std::move(e));
@@ -120,7 +121,7 @@ void finish(scheduler_self self, Job job, running_job::stop_reason stop, outcome
                          "handed back: the node shut down before the attempt finished");
   } else {
     if (result.code == outcome::status::cancelled && stop == running_job::stop_reason::cancel)
-      result.error = "cancelled while running";
+      result.error = cancel_reason(st, job.id(), " while running");
     lifecycle::finish_attempt(job, result, duration, now, st.ctx->store->take_ready_seq(),
                               now + backoff_delay(retry_policy_of(st, job), job.attempts(), job.id()));
   }
@@ -319,7 +320,7 @@ void on_committed(scheduler_self self, after_commit& done) {
     auto before = storage::job_position::of(job);
     auto now = st.ctx->wall->now();
     if (stop == running_job::stop_reason::cancel) {
-      lifecycle::cancel(job, now, "cancelled before it started");
+      lifecycle::cancel(job, now, cancel_reason(st, job.id(), " before it started"));
       ++st.counters.cancelled;
     } else {
       lifecycle::hand_back(job, now, st.ctx->store->take_ready_seq(), "handed back: the node is shutting down");

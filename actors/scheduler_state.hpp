@@ -155,6 +155,7 @@ struct scheduler_state {
   std::unordered_map<job_id, running_job> running;
   std::unordered_set<job_id> finishing;
   std::unordered_set<job_id> cancel_after_write;  // cancelled while finishing: cancelled if it comes back READY
+  std::unordered_map<job_id, std::string> cancelled_by;  // who asked to cancel a job, until it ends
   std::unordered_map<job_id, std::vector<waiter>> waiters;
 
   std::vector<slot_entry> slots;
@@ -230,6 +231,8 @@ void release_slot(scheduler_self self, uint32_t slot);
 ready_queue::flow_key flow_key_of(scheduler_state& st, const Job& job);
 // How a job's failed attempts are retried: its own policy, then its kind's (kindRetry), then the node's.
 backoff_policy retry_policy_of(const scheduler_state& st, const Job& job);
+// The reason a cancelled job's transition gives: "cancelled by WHO" (WHO: who asked, or "a client") and `when`.
+std::string cancel_reason(const scheduler_state& st, job_id id, std::string_view when = {});
 // Cancels job `id` as stored (it is not in flight): into the next commit.
 void cancel_stored(scheduler_self self, job_id id);
 // Cancels `job` (its latest record; not terminal) for a client: CANCELLED in the next commit. `in_ready_queue`:
@@ -248,6 +251,8 @@ storage::status restore_cron(scheduler_self self);
 void fire_cron(scheduler_self self);
 
 // --- scheduler.cpp ---
+// Cancels a job for `by` (empty: a client); answered with the record it ends with.
+caf::result<Job> cancel_job(scheduler_self self, job_id id, const std::string& by);
 // Accepts `specs` (validated) as new jobs in the next commit and returns their ids; `sub.promise`, if pending, is
 // answered with them once they are durable. `origin`: the cron occurrence that produced them (nullptr: a submit).
 std::vector<job_id> accept_specs(scheduler_self self, std::vector<JobSpec>& specs, after_commit::submitted sub,

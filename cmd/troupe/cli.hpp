@@ -87,7 +87,7 @@ void add_serve_commands(CLI::App& app, std::optional<command_fn>& run);
 void add_submit_command(CLI::App& app, std::optional<command_fn>& run);
 void add_jobs_command(CLI::App& app, std::optional<command_fn>& run);
 void add_batches_command(CLI::App& app, std::optional<command_fn>& run);
-// `jobs retry|prioritize|run` (added to the jobs command), `queues ...` and `runner ...`.
+// `jobs retry|prioritize|run|cancel` (added to the jobs command), `queues ...` and `runner ...`.
 void add_job_controls(CLI::App& jobs, std::optional<command_fn>& run);
 void add_queue_commands(CLI::App& app, std::optional<command_fn>& run);
 // `cron add|list|pause|resume|delete`.

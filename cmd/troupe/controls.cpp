@@ -1,4 +1,4 @@
-// Operator controls: `troupe jobs retry|prioritize|run`, `troupe queues list|pause|resume`,
+// Operator controls: `troupe jobs retry|prioritize|run|cancel`, `troupe queues list|pause|resume`,
 // `troupe runner status|start|stop`.
 
 #include <unistd.h>
@@ -79,6 +79,8 @@ int run_job_control(const std::string& command, JobControl::Action action, const
     ++done;
     if (job) {
       std::cout << fmt::format("job {} {}\n", id, Job::State_Name(job->state()));
+      // A job that ended otherwise before its cancel took effect: the answer is no.
+      if (action == JobControl::CANCEL && job->state() != Job::CANCELLED && code == exit_ok) code = exit_negative;
     } else {
       ++refused;
       code = fail(command, job.error());
@@ -150,7 +152,10 @@ void add_queue_control(CLI::App& parent, std::optional<command_fn>& run, const s
 }
 
 // `troupe queues drain KIND`: cancels every job of the kind that has not started (READY, SCHEDULED, BLOCKED).
-int drain_queue(const std::string& kind, const client& c) {
+int drain_queue(const std::string& kind, const std::string& by, const client& c) {
+  JobControl cancel;
+  cancel.set_action(JobControl::CANCEL);
+  cancel.set_by(by);
   size_t cancelled = 0, refused = 0;
   bool progress = isatty(STDERR_FILENO) != 0;
   for (auto state : {Job::READY, Job::SCHEDULED, Job::BLOCKED}) {
@@ -163,7 +168,8 @@ int drain_queue(const std::string& kind, const client& c) {
       auto page = c.list(q);
       if (!page) return fail("queues drain", page.error());
       for (const auto& job : page->jobs()) {
-        auto r = c.cancel(job.id());
+        cancel.set_job(job.id());
+        auto r = c.control(cancel);
         if (r && r->state() == Job::CANCELLED) ++cancelled;
         else ++refused;  // it started or ended meanwhile
         if (progress) std::cerr << fmt::format("\r{} cancelled, {} had started", cancelled, refused) << std::flush;
@@ -186,6 +192,9 @@ void add_job_controls(CLI::App& jobs, std::optional<command_fn>& run) {
   add_job_control(jobs, run, "prioritize", JobControl::PRIORITIZE,
                   "Give jobs that have not started another priority (--priority).");
   add_job_control(jobs, run, "run", JobControl::RUN_NOW, "Run SCHEDULED jobs now instead of at their time.");
+  add_job_control(jobs, run, "cancel", JobControl::CANCEL,
+                  "Cancel jobs: a queued one at once, a running one after it is stopped (an exec job's processes are "
+                  "killed). Prints each job's final state; exit 1 if one ended otherwise first.");
 }
 
 void add_queue_commands(CLI::App& app, std::optional<command_fn>& run) {
@@ -237,14 +246,17 @@ void add_queue_commands(CLI::App& app, std::optional<command_fn>& run) {
 
   auto drain_client = std::make_shared<client_options>();
   auto drain_kind = std::make_shared<std::string>();
+  auto drain_by = std::make_shared<std::string>(default_by());
   auto* drain = queues->add_subcommand("drain", "Cancel every job of a queue that has not started (READY, "
                                                 "SCHEDULED, BLOCKED); running jobs finish.");
   drain_client->add_to(*drain);
   drain->add_option("KIND", *drain_kind, "The queue: a job kind")->required();
-  drain->callback([&run, drain_client, drain_kind] {
-    run = [drain_client, drain_kind] {
+  drain->add_option("--by", *drain_by, "Who is asking, recorded in each cancelled job's history")
+      ->capture_default_str();
+  drain->callback([&run, drain_client, drain_kind, drain_by] {
+    run = [drain_client, drain_kind, drain_by] {
       return with_client("queues drain", *drain_client,
-                         [&](const client& c) { return drain_queue(*drain_kind, c); });
+                         [&](const client& c) { return drain_queue(*drain_kind, *drain_by, c); });
     };
   });
 

@@ -1,4 +1,4 @@
-// `troupe jobs list|show|plan|cancel`.
+// `troupe jobs list|show|plan` (cancel, retry, prioritize and run are in controls.cpp).
 
 #include <fmt/format.h>
 
@@ -126,23 +126,6 @@ void add_jobs_command(CLI::App& app, std::optional<command_fn>& run) {
   });
 
   add_job_controls(*jobs, run);
-
-  auto cancel_client = std::make_shared<client_options>();
-  auto cancel_id = std::make_shared<uint64_t>(0);
-  auto* cancel = jobs->add_subcommand("cancel", "Cancel a job: a queued job at once, a running one after it is stopped "
-                                                "(an exec job's processes are killed). Prints the job's final state.");
-  cancel_client->add_to(*cancel);
-  cancel->add_option("ID", *cancel_id, "The job's id")->required();
-  cancel->callback([&run, cancel_client, cancel_id] {
-    run = [cancel_client, cancel_id] {
-      return with_client("jobs cancel", *cancel_client, [&](const client& c) {
-        auto job = c.cancel(*cancel_id);
-        if (!job) return fail("jobs cancel", job.error());
-        std::cout << "job " << job->id() << " " << Job::State_Name(job->state()) << "\n";
-        return job->state() == Job::CANCELLED ? int{exit_ok} : int{exit_negative};
-      });
-    };
-  });
 }
 
 }  // namespace troupe::cli

@@ -483,9 +483,11 @@ BOOST_FIXTURE_TEST_CASE(queue_runner_and_job_controls_from_the_command_line, nod
   auto listed = node.run({"queues", "list"});
   BOOST_TEST(std::regex_search(listed.out, std::regex{R"(sleep\s+1\s+0\s+paused)"}), listed.out);
   BOOST_TEST(Job::State_Name(show_job(node, waiting).state()) == "READY");
-  auto drained = node.run({"queues", "drain", "sleep"});
+  auto drained = node.run({"queues", "drain", "sleep", "--by", "ops"});
   BOOST_TEST(contains(drained.out, "1 waiting jobs cancelled"), drained.describe());
-  BOOST_TEST(Job::State_Name(show_job(node, waiting).state()) == "CANCELLED");
+  auto cancelled = show_job(node, waiting);
+  BOOST_TEST(Job::State_Name(cancelled.state()) == "CANCELLED");
+  BOOST_TEST(cancelled.transitions().rbegin()->reason() == "cancelled by ops", "the history names who drained it");
   BOOST_TEST(node.run({"queues", "resume", "sleep"}).exit_code == 0);
 
   // Retry the drained job by filter; it runs.

@@ -202,3 +202,34 @@ BOOST_AUTO_TEST_CASE(cleanup_deletes_finished_jobs_by_state_kind_and_age_and_kee
   c.set_state(Job::RUNNING);
   BOOST_TEST(code_name(f.try_queues(c).error()) == "invalid_argument");
 }
+
+BOOST_AUTO_TEST_CASE(a_cancel_names_who_asked_in_the_jobs_history_wherever_the_job_was) {
+  engine_fixture f{engine_fixture::options_with_slots(1)};
+  auto running = f.submit(engine_fixture::sleep_spec(10s));
+  auto queued = f.submit(engine_fixture::record_spec());
+  auto delayed = engine_fixture::record_spec();
+  set_timestamp(delayed.mutable_run_at(), f.wall().now() + 60'000'000);
+  auto scheduled = f.submit(delayed);
+  auto by_client = f.submit(engine_fixture::record_spec());
+  f.run();
+  BOOST_REQUIRE(state_of(f.get(running)) == "RUNNING");
+
+  for (auto id : {queued, scheduled}) {
+    auto job = control(f, JobControl::CANCEL, id);
+    BOOST_REQUIRE_MESSAGE(job, error_text(job));
+    BOOST_TEST(state_of(*job) == "CANCELLED");
+    BOOST_TEST(last_reason(*job) == "cancelled by alice");
+    BOOST_TEST(last_reason(f.stored(id)) == "cancelled by alice", "durable");
+  }
+  BOOST_TEST(last_reason(f.cancel(by_client)) == "cancelled by a client");
+  // Last, so that its free slot takes none of the others.
+  auto stopped = control(f, JobControl::CANCEL, running);
+  BOOST_REQUIRE_MESSAGE(stopped, error_text(stopped));
+  BOOST_TEST(state_of(*stopped) == "CANCELLED");
+  BOOST_TEST(last_reason(*stopped) == "cancelled by alice while running");
+  auto again = control(f, JobControl::CANCEL, queued);
+  BOOST_REQUIRE(!again);
+  BOOST_TEST(code_name(again.error()) == "conflict");
+  f.advance(2min);
+  BOOST_TEST(count(f.started(), queued) + count(f.started(), scheduled) + count(f.started(), by_client) == 0u);
+}
