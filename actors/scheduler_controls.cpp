@@ -12,9 +12,33 @@
 
 namespace troupe {
 
+std::string operator_name(const std::string& by) { return by.empty() ? std::string{"an operator"} : by; }
+
 namespace {
 
-std::string who(const std::string& by) { return by.empty() ? std::string{"an operator"} : by; }
+// Node-wide control events kept (meta "audit:"); older ones are deleted as new ones come.
+constexpr size_t max_control_events = 1000;
+
+std::string who(const std::string& by) { return operator_name(by); }
+
+// What a cleanup selects, in words.
+std::string describe_cleanup(const QueueControl& c) {
+  return fmt::format("finished jobs{}{} older than {} s",
+                     c.has_state() ? " in state " + std::string{lifecycle::state_name(c.state())} : "",
+                     c.kind().empty() ? "" : " of kind " + c.kind(), to_micros(c.older_than()) / 1'000'000);
+}
+
+// The latest `limit` control events as stored, newest first, into `out`.
+storage::status control_history(const scheduler_state& st, uint32_t limit, QueueList* out) {
+  std::vector<ControlEvent> events;
+  auto s = st.ctx->store->scan_meta(storage::keys::meta_audit_prefix, [&](std::string_view, std::string_view v) {
+    ControlEvent e;
+    if (e.ParseFromArray(v.data(), static_cast<int>(v.size()))) events.push_back(std::move(e));
+  });
+  for (auto it = events.rbegin(); it != events.rend() && out->events_size() < static_cast<int>(limit); ++it)
+    *out->add_events() = std::move(*it);
+  return s;
+}
 
 caf::error conflict(job_id id, const std::string& why) {
   return make_error(ec::conflict, fmt::format("job {} {}", id, why));
@@ -68,9 +92,12 @@ caf::error apply_control(scheduler_state& st, const JobControl& c, Job& job) {
 
 // Deletes the listed finished jobs through the journal, a chunk at a time (as retention does), then answers.
 void delete_chunks(scheduler_self self, std::shared_ptr<std::vector<storage::history_entry>> entries, size_t from,
-                   uint64_t generation, uint64_t deleted, caf::typed_response_promise<QueueList> rp) {
+                   uint64_t generation, uint64_t deleted, const QueueControl& c,
+                   caf::typed_response_promise<QueueList> rp) {
   constexpr size_t chunk = 1000;
   if (from >= entries->size()) {
+    record_control(self, c.by(), fmt::format("cleanup: {} deleted, {}", deleted, describe_cleanup(c)));
+    schedule_flush(self);
     auto list = queue_list(self->state);
     list.set_deleted(deleted);
     rp.deliver(std::move(list));
@@ -79,7 +106,7 @@ void delete_chunks(scheduler_self self, std::shared_ptr<std::vector<storage::his
   auto to = std::min(entries->size(), from + chunk);
   std::vector<storage::history_entry> part(entries->begin() + from, entries->begin() + to);
   self->request(self->state.journal, caf::infinite, expire_atom::value, std::move(part), generation)
-      .then([=](uint64_t n) mutable { delete_chunks(self, entries, to, generation, deleted + n, rp); },
+      .then([=](uint64_t n) mutable { delete_chunks(self, entries, to, generation, deleted + n, c, rp); },
             [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
 }
 
@@ -94,14 +121,12 @@ void cleanup(scheduler_self self, const QueueControl& c, caf::typed_response_pro
     rp.deliver(make_error(ec::invalid_argument, "older_than must not be negative"));
     return;
   }
-  spdlog::info("cleanup by {}: finished jobs{}{} older than {} s", who(c.by()),
-               c.has_state() ? " in state " + std::string{lifecycle::state_name(c.state())} : "",
-               c.kind().empty() ? "" : " of kind " + c.kind(), to_micros(c.older_than()) / 1'000'000);
+  spdlog::info("cleanup by {}: {}", who(c.by()), describe_cleanup(c));
   self->request(self->state.reader, caf::infinite, cleanup_atom::value, c)
       .then(
           [=](std::vector<storage::history_entry>& entries, uint64_t generation) {
             delete_chunks(self, std::make_shared<std::vector<storage::history_entry>>(std::move(entries)), 0,
-                          generation, 0, rp);
+                          generation, 0, c, rp);
           },
           [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
 }
@@ -169,7 +194,7 @@ caf::result<QueueList> control_queues(scheduler_self self, const QueueControl& c
       auto key = std::string{storage::keys::meta_paused_prefix} + c.kind();
       if (pause) st.batch.put_meta(key, by);
       else st.batch.erase_meta(key);
-      spdlog::info("queue {} {} by {}", c.kind(), pause ? "paused" : "resumed", by);
+      record_control(self, by, fmt::format("queue {} {}", c.kind(), pause ? "paused" : "resumed"));
       break;
     }
     case QueueControl::STOP_RUNNER:
@@ -179,12 +204,20 @@ caf::result<QueueList> control_queues(scheduler_self self, const QueueControl& c
       auto key = std::string{storage::keys::meta_runner_stopped};
       if (stop) st.batch.put_meta(key, by);
       else st.batch.erase_meta(key);
-      spdlog::info("runner {} by {}", stop ? "stopped" : "started", by);
+      record_control(self, by, stop ? "runner stopped" : "runner started");
       break;
     }
     case QueueControl::CLEANUP:
       cleanup(self, c, rp);
       return rp;
+    case QueueControl::HISTORY: {
+      auto list = queue_list(st);
+      if (auto s = control_history(st, c.limit() == 0 ? 50 : c.limit(), &list); !s)
+        rp.deliver(make_error(ec::storage_failure, s.message()));
+      else
+        rp.deliver(std::move(list));
+      return rp;
+    }
     default:
       rp.deliver(make_error(ec::invalid_argument, fmt::format("unknown queue control {}", int{c.action()})));
       return rp;
@@ -194,6 +227,23 @@ caf::result<QueueList> control_queues(scheduler_self self, const QueueControl& c
   return rp;
 }
 
+void record_control(scheduler_self self, const std::string& by, std::string what) {
+  auto& st = self->state;
+  auto now = st.ctx->wall->now();
+  spdlog::info("{} by {}", what, operator_name(by));
+  ControlEvent event;
+  set_timestamp(event.mutable_at(), now);
+  event.set_by(operator_name(by));
+  event.set_what(std::move(what));
+  std::string bytes;
+  event.SerializeToString(&bytes);
+  auto key = storage::keys::audit(now, st.audit_seq++);
+  st.batch.put_meta(key, std::move(bytes));
+  st.audit_keys.push_back(std::move(key));
+  for (; st.audit_keys.size() > max_control_events; st.audit_keys.pop_front())
+    st.batch.erase_meta(st.audit_keys.front());
+}
+
 storage::status restore_pauses(scheduler_self self) {
   auto& st = self->state;
   const auto& store = *st.ctx->store;
@@ -201,6 +251,11 @@ storage::status restore_pauses(scheduler_self self) {
     auto kind = key.substr(storage::keys::meta_paused_prefix.size());
     st.ready.set_kind_paused(kind, true);
     spdlog::info("queue {} is paused (by {})", kind, by);
+  });
+  if (!s) return s;
+  s = store.scan_meta(storage::keys::meta_audit_prefix, [&](std::string_view key, std::string_view) {
+    st.audit_keys.emplace_back(key);
+    st.audit_seq = std::max(st.audit_seq, storage::keys::get_u64(key, key.size() - 8) + 1);
   });
   if (!s) return s;
   return store.scan_meta(storage::keys::meta_runner_stopped, [&](std::string_view key, std::string_view by) {

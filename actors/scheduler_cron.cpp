@@ -5,6 +5,7 @@
 // whatever happens, and one whose commit never happened is still ahead of the stored progress when the node
 // starts again, where it counts as missed while the node was down (CronSchedule.Missed: skip, or run once).
 
+#include <fmt/format.h>
 #include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
 
@@ -25,8 +26,6 @@ std::string time_text(micros t) {
   set_timestamp(&ts, t);
   return google::protobuf::util::TimeUtil::ToString(ts);
 }
-
-std::string who(const std::string& by) { return by.empty() ? std::string{"an operator"} : by; }
 
 CronSchedule::Missed missed_policy(const scheduler_state& st, const CronSchedule& schedule) {
   if (schedule.missed() != CronSchedule::MISSED_DEFAULT) return schedule.missed();
@@ -152,11 +151,12 @@ caf::expected<cron_entry*> add(scheduler_self self, const CronControl& c) {
     r.set_paused_by(old.paused_by());
   } else {
     set_timestamp(r.mutable_created_at(), now);
-    r.set_created_by(who(c.by()));
+    r.set_created_by(operator_name(c.by()));
   }
   if (!r.paused()) start_from(e, now);
-  spdlog::info("cron {}: '{}' in {} {} by {}; next at {}", name, r.cron(), e.zone.name(),
-               it != st.cron.end() ? "replaced" : "added", who(c.by()), e.next ? time_text(*e.next) : "never");
+  record_control(self, c.by(), fmt::format("cron {} {}: '{}' in {}, job of kind {}; next at {}", name,
+                                           it != st.cron.end() ? "replaced" : "added", r.cron(), e.zone.name(),
+                                           r.job().kind(), e.next ? time_text(*e.next) : "never"));
   auto& slot = st.cron[name];
   slot = std::move(e);
   return &slot;
@@ -204,10 +204,10 @@ caf::result<CronList> control_cron(scheduler_self self, const CronControl& c) {
       bool pause = c.action() == CronControl::PAUSE;
       if (e.record.paused() != pause) {
         e.record.set_paused(pause);
-        e.record.set_paused_by(pause ? who(c.by()) : std::string{});
+        e.record.set_paused_by(pause ? operator_name(c.by()) : std::string{});
         if (pause) e.next.reset();
         else start_from(e, now);
-        spdlog::info("cron {}: {} by {}", c.name(), pause ? "paused" : "resumed", who(c.by()));
+        record_control(self, c.by(), fmt::format("cron {} {}", c.name(), pause ? "paused" : "resumed"));
         persist(st, e);
       }
       *out.add_schedules() = listed(e);
@@ -221,7 +221,7 @@ caf::result<CronList> control_cron(scheduler_self self, const CronControl& c) {
       *out.add_schedules() = listed(found->second);
       st.batch.erase_meta(std::string{storage::keys::meta_cron_prefix} + c.name());
       st.cron.erase(found);
-      spdlog::info("cron {}: deleted by {}", c.name(), who(c.by()));
+      record_control(self, c.by(), fmt::format("cron {} deleted", c.name()));
       break;
     default:
       rp.deliver(make_error(ec::invalid_argument, "unknown cron control " + std::to_string(int{c.action()})));

@@ -11,6 +11,7 @@
 // already queued) carries them all to the journal, and `after` says what to do once they are durable.
 
 #include <array>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -144,6 +145,9 @@ struct scheduler_state {
   std::priority_queue<std::pair<micros, job_id>, std::vector<std::pair<micros, job_id>>, std::greater<>> timers;
   uint64_t scheduled_jobs = 0;
   micros timer_at = INT64_MAX;
+  // Keys of the stored node-wide control events (meta "audit:"), oldest first, and the next one's sequence number.
+  std::deque<std::string> audit_keys;
+  uint64_t audit_seq = 0;
   // Cron schedules by name, and the time the cron timer is armed for.
   std::map<std::string, cron_entry> cron;
   micros cron_at = INT64_MAX;
@@ -205,8 +209,12 @@ caf::result<Job> control_job(scheduler_self self, const JobControl& control);
 caf::result<QueueList> control_queues(scheduler_self self, const QueueControl& control);
 // The queues as they are now.
 QueueList queue_list(const scheduler_state& st);
-// Restores paused queues and a stopped runner from the store (at start).
+// Restores paused queues, a stopped runner and the controls' history from the store (at start).
 storage::status restore_pauses(scheduler_self self);
+// Who asked for a control: `by`, or "an operator".
+std::string operator_name(const std::string& by);
+// Records a node-wide control (who, now, what) in the next commit and the log; keeps the latest 1,000.
+void record_control(scheduler_self self, const std::string& by, std::string what);
 // Whether the scheduler is changing the job (a claim, an attempt, a write in flight).
 bool in_flight(const scheduler_state& st, job_id id);
 

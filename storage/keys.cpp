@@ -111,4 +111,11 @@ bool parse_queue_value(std::string_view value, queue_entry_value* out) {
 std::string scheduled(int64_t run_at_us, uint64_t id) { return timed(run_at_us, id); }
 std::string history(int64_t finished_at_us, uint64_t id) { return timed(finished_at_us, id); }
 
+std::string audit(int64_t at_us, uint64_t seq) {
+  std::string out{meta_audit_prefix};
+  put_u64(out, static_cast<uint64_t>(at_us));
+  put_u64(out, seq);
+  return out;
+}
+
 }  // namespace troupe::storage::keys

@@ -11,7 +11,8 @@
 //                                                                       "r": it has relations to delete with it
 //   meta           name (ASCII)                         per name        "next_id": next job id (8); "paused:" . kind,
 //                                                                       "runner_stopped": who paused or stopped;
-//                                                                       "cron:" . name: CronSchedule (protobuf)
+//                                                                       "cron:" . name: CronSchedule (protobuf);
+//                                                                       "audit:" . at_us (8) . seq (8): ControlEvent
 //   blocked        id (8)                               empty           BLOCKED jobs (dependencies, batch callbacks)
 //   deps           parent id (8) . child id (8)         empty           dependency edges, until the child is deleted
 //   unique         user . 0x00 . key . 0x00 . id (8)    empty           idempotency keys, until the job is deleted
@@ -51,6 +52,9 @@ inline constexpr std::string_view meta_paused_prefix = "paused:";
 inline constexpr std::string_view meta_runner_stopped = "runner_stopped";
 // Cron schedules: "cron:" . name -> CronSchedule.
 inline constexpr std::string_view meta_cron_prefix = "cron:";
+// The node-wide controls' history: "audit:" . at_us (8) . seq (8) -> ControlEvent, oldest first.
+inline constexpr std::string_view meta_audit_prefix = "audit:";
+std::string audit(int64_t at_us, uint64_t seq);
 // The value of a history entry whose job has relations to delete with it (edges, batch entries); otherwise empty.
 inline constexpr char history_has_relations = 'r';
 

@@ -244,6 +244,30 @@ void add_queue_commands(CLI::App& app, std::optional<command_fn>& run) {
     };
   });
 
+  auto history_client = std::make_shared<client_options>();
+  auto history_limit = std::make_shared<uint32_t>(50);
+  auto* history = queues->add_subcommand("history", "Who paused, resumed, stopped, started, cleaned up or changed a "
+                                                    "cron schedule, and when (the latest 1,000 are kept).");
+  history_client->add_to(*history);
+  history->add_option("--limit", *history_limit, "How many, newest first")
+      ->check(CLI::Range(1u, 1000u))
+      ->capture_default_str();
+  history->callback([&run, history_client, history_limit] {
+    run = [history_client, history_limit] {
+      return with_client("queues history", *history_client, [&](const client& c) {
+        QueueControl control;
+        control.set_action(QueueControl::HISTORY);
+        control.set_limit(*history_limit);
+        auto list = c.queues(control);
+        if (!list) return fail("queues history", list.error());
+        std::cout << fmt::format("{:<20}  {:<16}  {}\n", "AT (UTC)", "BY", "WHAT");
+        for (const auto& e : list->events())
+          std::cout << fmt::format("{:<20}  {:<16}  {}\n", format_time(e.at()), e.by(), e.what());
+        return int{exit_ok};
+      });
+    };
+  });
+
   auto drain_client = std::make_shared<client_options>();
   auto drain_kind = std::make_shared<std::string>();
   auto drain_by = std::make_shared<std::string>(default_by());

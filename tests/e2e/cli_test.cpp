@@ -518,6 +518,14 @@ BOOST_FIXTURE_TEST_CASE(queue_runner_and_job_controls_from_the_command_line, nod
   // Cleanup of finished noop jobs.
   auto cleaned = node.run({"queues", "cleanup", "noop", "--state", "SUCCEEDED"});
   BOOST_TEST(contains(cleaned.out, "2 finished jobs deleted"), cleaned.describe());
+
+  // Each node-wide control is in the history, newest first, with who asked.
+  auto history = node.run({"queues", "history"});
+  BOOST_TEST(std::regex_search(history.out, std::regex{R"(cleanup: 2 deleted, finished jobs in state SUCCEEDED of kind noop)"}),
+             history.describe());
+  BOOST_TEST(std::regex_search(history.out, std::regex{R"(\d{2}:\d{2}:\d{2}\s+ops\s+queue sleep paused)"}),
+             history.describe());
+  BOOST_TEST(history.out.find("runner started") < history.out.find("runner stopped"), "newest first");
 }
 
 BOOST_FIXTURE_TEST_CASE(cron_schedules_from_the_command_line, node_fixture) {

@@ -233,3 +233,56 @@ BOOST_AUTO_TEST_CASE(a_cancel_names_who_asked_in_the_jobs_history_wherever_the_j
   f.advance(2min);
   BOOST_TEST(count(f.started(), queued) + count(f.started(), scheduled) + count(f.started(), by_client) == 0u);
 }
+
+BOOST_AUTO_TEST_CASE(node_wide_controls_are_recorded_with_who_and_when_across_a_crash_and_the_latest_kept) {
+  engine_fixture f{engine_fixture::options_with_slots(1)};
+  auto t0 = f.wall().now();
+  queues(f, QueueControl::PAUSE, "noop");
+  f.advance(1s);
+  queues(f, QueueControl::RESUME, "noop");
+  queues(f, QueueControl::STOP_RUNNER);
+  queues(f, QueueControl::START_RUNNER);
+  CronControl cron;
+  cron.set_action(CronControl::ADD);
+  cron.set_by("carol");
+  cron.mutable_schedule()->set_name("nightly");
+  cron.mutable_schedule()->set_cron("@daily");
+  cron.mutable_schedule()->mutable_job()->set_kind("noop");
+  BOOST_REQUIRE(f.try_cron(cron));
+  f.crash();
+  f.restart();
+  QueueControl history;
+  history.set_action(QueueControl::HISTORY);
+  auto list = f.try_queues(history);
+  BOOST_REQUIRE_MESSAGE(list, error_text(list));
+  std::vector<std::string> what, by;
+  for (const auto& e : list->events()) {
+    what.push_back(e.what());
+    by.push_back(e.by());
+  }
+  std::vector<std::string> expected_what{"runner started", "runner stopped", "queue noop resumed",
+                                         "queue noop paused"};
+  BOOST_REQUIRE_EQUAL(what.size(), 5u);
+  BOOST_TEST(what[0].find("cron nightly added: '@daily' in UTC") == 0u, what[0]);
+  BOOST_TEST(std::vector<std::string>(what.begin() + 1, what.end()) == expected_what,
+             boost::test_tools::per_element());
+  BOOST_TEST(by[0] == "carol");
+  BOOST_TEST(by[4] == "bob");
+  BOOST_TEST(to_micros(list->events(4).at()) == t0);
+  BOOST_TEST(to_micros(list->events(3).at()) == t0 + 1'000'000);
+
+  // The latest 1,000 are kept.
+  for (int i = 0; i < 1'000; ++i) queues(f, i % 2 == 0 ? QueueControl::PAUSE : QueueControl::RESUME, "noop");
+  history.set_limit(2'000);
+  list = f.try_queues(history);
+  BOOST_REQUIRE(list);
+  BOOST_TEST(list->events_size() == 1'000);
+  BOOST_TEST(list->events(0).what() == "queue noop resumed");
+  BOOST_TEST(list->events(999).what() == "queue noop paused", "the five before them were deleted");
+  f.crash();
+  f.restart();
+  queues(f, QueueControl::PAUSE, "noop");
+  list = f.try_queues(history);
+  BOOST_REQUIRE(list);
+  BOOST_TEST(list->events_size() == 1'000, "also after a restart");
+}

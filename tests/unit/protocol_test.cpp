@@ -212,6 +212,10 @@ QueueList sample(const sample_context&, tag<QueueList>) {
   l.set_runner_stopped(true);
   l.set_running(3);
   l.set_queued(12);
+  auto* e = l.add_events();
+  set_timestamp(e->mutable_at(), 1'700'000'000'000'000);
+  e->set_by("ops");
+  e->set_what("queue exec paused");
   return l;
 }
 
