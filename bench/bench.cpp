@@ -30,13 +30,20 @@
 
 namespace troupe {
 
-double peak_rss_mb() {
+namespace {
+
+// A memory figure of /proc/self/status ("VmHWM:", "VmRSS:"), in MiB; 0 if absent.
+double status_mib(std::string_view field) {
   std::ifstream in{"/proc/self/status"};
   std::string line;
   while (std::getline(in, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    if (line.rfind(field, 0) == 0) return std::stod(line.substr(field.size())) / 1024.0;
   return 0;
 }
+
+}  // namespace
+
+double peak_rss_mb() { return status_mib("VmHWM:"); }
 
 namespace {
 
@@ -353,14 +360,8 @@ caf::expected<std::string> fairness(const bench_options& o, caf::actor_system& s
                      static_cast<double>(o.jobs) / heavy_secs);
 }
 
-// The process's resident set size now in MiB (VmRSS).
-double rss_mb() {
-  std::ifstream in{"/proc/self/status"};
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  return 0;
-}
+// The process's resident set size now in MiB.
+double rss_mb() { return status_mib("VmRSS:"); }
 
 // The process's CPU time so far (user + system, all threads), in seconds.
 double cpu_seconds() {
