@@ -102,10 +102,6 @@ std::vector<job_id> accept_specs(scheduler_self self, std::vector<JobSpec>& spec
   sub.entries.reserve(n);
   sub.lanes.reserve(n);
   sub.keys.reserve(n);
-  // Direct dispatch: while nothing waits in the queue, a new job takes a free slot at once. Its first write is
-  // then its RUNNING record (attempt counted): one commit makes it durable and started, and it runs as the submit
-  // is acknowledged.
-  bool direct = !st.draining && !st.runner_stopped && st.ready.empty() && st.loading.empty();
   // Unique jobs: a spec whose idempotency key names a job that has not ended (or ended within the window) gets
   // that job's id instead of a new job. The scheduler handles submits one at a time, so this is atomic.
   std::vector<job_id> ids(n);
@@ -148,7 +144,10 @@ std::vector<job_id> accept_specs(scheduler_self self, std::vector<JobSpec>& spec
       continue;
     }
     auto key = flow_key_of(st, job);
-    if (direct && !st.free_slots.empty() && st.ready.may_start(key)) {
+    // Direct dispatch: while nothing waits in the queue, a new job takes a free slot at once. Its first write is
+    // then its RUNNING record (attempt counted): one commit makes it durable and started, and it runs as the
+    // submit is acknowledged.
+    if (can_start_at_once(st, key)) {
       auto slot = occupy_slot(self, key, /*counted=*/false);
       start_attempt_in(self, std::move(job), slot, /*before=*/nullptr);
       continue;

@@ -230,7 +230,7 @@ caf::result<QueueList> control_queues(scheduler_self self, const QueueControl& c
 void record_control(scheduler_self self, const std::string& by, std::string what) {
   auto& st = self->state;
   auto now = st.ctx->wall->now();
-  spdlog::info("{} by {}", what, operator_name(by));
+  spdlog::info("control by {}: {}", operator_name(by), what);
   ControlEvent event;
   set_timestamp(event.mutable_at(), now);
   event.set_by(operator_name(by));

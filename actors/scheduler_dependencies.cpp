@@ -10,12 +10,6 @@ namespace troupe {
 
 namespace {
 
-// Whether a released job can take a free slot at once, as a new job does when nothing waits in the queue.
-bool can_start_at_once(const scheduler_state& st, ready_queue::flow_key key) {
-  return !st.draining && !st.runner_stopped && st.ready.empty() && st.loading.empty() && !st.free_slots.empty() &&
-         st.ready.may_start(key);
-}
-
 void carry_out(scheduler_self self, const std::vector<dependency_decision>& decisions) {
   auto& st = self->state;
   std::vector<job_id> ids;

@@ -203,6 +203,11 @@ void fail_attempts_in(scheduler_self self, uint32_t slot, const caf::error& reas
   }
 }
 
+bool can_start_at_once(const scheduler_state& st, ready_queue::flow_key key) {
+  return !st.draining && !st.runner_stopped && st.ready.empty() && st.loading.empty() && !st.free_slots.empty() &&
+         st.ready.may_start(key);
+}
+
 void start_attempt_in(scheduler_self self, Job job, uint32_t slot, const storage::job_position* before) {
   auto& st = self->state;
   Lease lease;

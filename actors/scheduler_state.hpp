@@ -145,6 +145,7 @@ struct scheduler_state {
   std::priority_queue<std::pair<micros, job_id>, std::vector<std::pair<micros, job_id>>, std::greater<>> timers;
   uint64_t scheduled_jobs = 0;
   micros timer_at = INT64_MAX;
+  bool due_loading = false;  // a chunk of due jobs is being loaded: the next waits for it
   // Keys of the stored node-wide control events (meta "audit:"), oldest first, and the next one's sequence number.
   std::deque<std::string> audit_keys;
   uint64_t audit_seq = 0;
@@ -195,6 +196,9 @@ void dispatch(scheduler_self self);
 void schedule_flush(scheduler_self self);
 // Sends the accumulated changes to the journal; acts on `after` once they are durable.
 void flush(scheduler_self self);
+// Whether a job of `key` that is READY now may take a free slot at once rather than queue: nothing waits in the
+// ready queue or is being claimed, dispatch runs, and the key's limits allow it.
+bool can_start_at_once(const scheduler_state& st, ready_queue::flow_key key);
 // Starts an attempt of a READY job in `slot`: its RUNNING record (attempt counted) goes into the next commit, and
 // the job goes to the slot once that is durable. `before`: where the stored job sits (nullptr: the job was just
 // accepted and has no record yet).

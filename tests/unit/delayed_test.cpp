@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "schemas/time.hpp"
+#include "storage/store.hpp"
 #include "support/engine_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -125,4 +126,33 @@ BOOST_AUTO_TEST_CASE(a_job_released_by_its_dependencies_before_its_run_at_waits_
   f.advance(3s);
   BOOST_TEST(state_of(f.get(ids[1])) == "SUCCEEDED");
   BOOST_TEST(started_at(f.get(ids[1])) == due);
+}
+
+BOOST_AUTO_TEST_CASE(a_due_job_takes_a_free_slot_in_one_write_and_queues_behind_waiting_jobs_otherwise) {
+  engine_fixture f{engine_fixture::options_with_slots(1)};
+  auto due = f.wall().now() + 1'000'000;
+  auto id = f.submit(at(engine_fixture::record_spec(), due));
+  f.run();
+  auto writes = f.ctx().store->stats().writes;
+  f.advance(1s);
+  BOOST_TEST(state_of(f.get(id)) == "SUCCEEDED");
+  // Due and started in one write (RUNNING, through READY), then its end: no separate READY write.
+  BOOST_TEST(f.ctx().store->stats().writes - writes == 2u);
+  auto job = f.get(id);
+  std::vector<std::string> path;
+  for (const auto& t : job.transitions()) path.push_back(Job::State_Name(t.state()) + " " + t.reason());
+  std::vector<std::string> expected{"SCHEDULED ", "READY due", "RUNNING ", "SUCCEEDED "};
+  BOOST_TEST(path == expected, boost::test_tools::per_element());
+
+  // With the slot busy and a job waiting, a due job queues behind it (READY) and runs after it.
+  auto busy = f.submit(engine_fixture::sleep_spec(5s));
+  auto waiting = f.submit(engine_fixture::record_spec());
+  auto later = f.submit(at(engine_fixture::record_spec(), f.wall().now() + 1'000'000));
+  f.advance(1s);
+  BOOST_TEST(state_of(f.get(later)) == "READY");
+  f.advance(5s);
+  BOOST_TEST(state_of(f.get(busy)) == "SUCCEEDED");
+  BOOST_REQUIRE_EQUAL(f.started().size(), 3u);
+  BOOST_TEST(f.started()[1] == waiting);
+  BOOST_TEST(f.started()[2] == later);
 }
