@@ -19,8 +19,6 @@ namespace {
 // Node-wide control events kept (meta "audit:"); older ones are deleted as new ones come.
 constexpr size_t max_control_events = 1000;
 
-std::string who(const std::string& by) { return operator_name(by); }
-
 // What a cleanup selects, in words.
 std::string describe_cleanup(const QueueControl& c) {
   return fmt::format("finished jobs{}{} older than {} s",
@@ -64,7 +62,7 @@ caf::error apply_control(scheduler_state& st, const JobControl& c, Job& job) {
     case JobControl::RETRY:
       if (job.state() != Job::DEAD && job.state() != Job::FAILED && job.state() != Job::CANCELLED)
         return conflict(job.id(), fmt::format("is {}; only DEAD, FAILED or CANCELLED jobs can be retried", state));
-      lifecycle::retry(job, now, st.ctx->store->take_ready_seq(), "retried by " + who(c.by()));
+      lifecycle::retry(job, now, st.ctx->store->take_ready_seq(), "retried by " + operator_name(c.by()));
       return caf::none;
     case JobControl::PRIORITIZE: {
       if (!JobSpec::Priority_IsValid(c.priority()))
@@ -77,13 +75,13 @@ caf::error apply_control(scheduler_state& st, const JobControl& c, Job& job) {
         st.ready.remove(job.id(), lifecycle::lane_of(job.spec().priority()), job.ready_seq(), flow_key_of(st, job));
       lifecycle::reprioritize(job, c.priority(), now, st.ctx->store->take_ready_seq(),
                               fmt::format("priority {} -> {} by {}", from, JobSpec::Priority_Name(c.priority()),
-                                          who(c.by())));
+                                          operator_name(c.by())));
       return caf::none;
     }
     case JobControl::RUN_NOW:
       if (job.state() != Job::SCHEDULED)
         return conflict(job.id(), fmt::format("is {}; only a SCHEDULED job can be run now", state));
-      lifecycle::make_due(job, now, st.ctx->store->take_ready_seq(), "run now by " + who(c.by()));
+      lifecycle::make_due(job, now, st.ctx->store->take_ready_seq(), "run now by " + operator_name(c.by()));
       return caf::none;
     default:
       return make_error(ec::invalid_argument, fmt::format("unknown job control {}", int{c.action()}));
@@ -121,7 +119,7 @@ void cleanup(scheduler_self self, const QueueControl& c, caf::typed_response_pro
     rp.deliver(make_error(ec::invalid_argument, "older_than must not be negative"));
     return;
   }
-  spdlog::info("cleanup by {}: {}", who(c.by()), describe_cleanup(c));
+  spdlog::info("cleanup by {}: {}", operator_name(c.by()), describe_cleanup(c));
   self->request(self->state.reader, caf::infinite, cleanup_atom::value, c)
       .then(
           [=](std::vector<storage::history_entry>& entries, uint64_t generation) {
@@ -135,7 +133,7 @@ void cleanup(scheduler_self self, const QueueControl& c, caf::typed_response_pro
 
 caf::result<Job> control_job(scheduler_self self, const JobControl& control) {
   auto& st = self->state;
-  if (control.action() == JobControl::CANCEL) return cancel_job(self, control.job(), who(control.by()));
+  if (control.action() == JobControl::CANCEL) return cancel_job(self, control.job(), operator_name(control.by()));
   auto rp = self->make_response_promise<Job>();
   auto job = controllable(self, control.job());
   if (!job) {
@@ -174,7 +172,7 @@ QueueList queue_list(const scheduler_state& st) {
 caf::result<QueueList> control_queues(scheduler_self self, const QueueControl& c) {
   auto& st = self->state;
   auto rp = self->make_response_promise<QueueList>();
-  auto by = who(c.by());
+  auto by = operator_name(c.by());
   switch (c.action()) {
     case QueueControl::LIST:
       rp.deliver(queue_list(st));

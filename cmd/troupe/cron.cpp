@@ -105,7 +105,8 @@ void add_cron_command(CLI::App& app, std::optional<command_fn>& run) {
   cron->require_subcommand(1);
   add_cron_control(*cron, run, "add", CronControl::ADD,
                    "Add a schedule: at each occurrence of --cron (in --tz) it makes the job the job flags describe.");
-  add_cron_control(*cron, run, "list", CronControl::LIST, "Every schedule (or the one named) with its next occurrence.");
+  add_cron_control(*cron, run, "list", CronControl::LIST,
+                   "Every schedule (or the one named) with its next occurrence.");
   add_cron_control(*cron, run, "pause", CronControl::PAUSE, "Pause a schedule: no occurrence fires until resumed.");
   add_cron_control(*cron, run, "resume", CronControl::RESUME,
                    "Resume a schedule with its first occurrence after now (none is caught up).");

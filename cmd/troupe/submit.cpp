@@ -133,7 +133,8 @@ caf::expected<JobSpec> spec_from(const job_flags& o) {
   spec.set_on_parent_failure(o.on_parent_failure == "run" ? JobSpec::RUN : JobSpec::CANCEL);
   for (const auto& label : o.labels) {
     auto eq = label.find('=');
-    if (eq == std::string::npos || eq == 0) return make_error(ec::invalid_argument, "--label: '" + label + "' is not KEY=VALUE");
+    if (eq == std::string::npos || eq == 0)
+      return make_error(ec::invalid_argument, "--label: '" + label + "' is not KEY=VALUE");
     (*spec.mutable_labels())[label.substr(0, eq)] = label.substr(eq + 1);
   }
   return spec;

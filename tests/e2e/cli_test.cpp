@@ -521,7 +521,7 @@ BOOST_FIXTURE_TEST_CASE(queue_runner_and_job_controls_from_the_command_line, nod
 
   // Each node-wide control is in the history, newest first, with who asked.
   auto history = node.run({"queues", "history"});
-  BOOST_TEST(std::regex_search(history.out, std::regex{R"(cleanup: 2 deleted, finished jobs in state SUCCEEDED of kind noop)"}),
+  BOOST_TEST(contains(history.out, "cleanup: 2 deleted, finished jobs in state SUCCEEDED of kind noop"),
              history.describe());
   BOOST_TEST(std::regex_search(history.out, std::regex{R"(\d{2}:\d{2}:\d{2}\s+ops\s+queue sleep paused)"}),
              history.describe());
