@@ -33,10 +33,11 @@ CronSchedule::Missed missed_policy(const scheduler_state& st, const CronSchedule
 }
 
 // Writes the schedule (its progress included) in the next commit.
-void persist(scheduler_state& st, const cron_entry& e) {
+void persist(scheduler_self self, const cron_entry& e) {
   std::string bytes;
   e.record.SerializeToString(&bytes);
-  st.batch.put_meta(std::string{storage::keys::meta_cron_prefix} + e.record.name(), std::move(bytes));
+  self->state.batch.put_meta(std::string{storage::keys::meta_cron_prefix} + e.record.name(), std::move(bytes));
+  schedule_flush(self);
 }
 
 // The schedule as listed: its record and its next occurrence.
@@ -85,7 +86,20 @@ void fire(scheduler_self self, cron_entry& e, micros at, bool caught_up) {
     e.record.clear_last_error();
   }
   set_timestamp(e.record.mutable_last_occurrence(), at);
-  persist(st, e);
+  persist(self, e);
+}
+
+// Settles the due occurrences of `e`: the latest makes its job if `run` (`caught_up`: it was missed while the
+// node was down), the others count as skipped, and the schedule goes on after the latest.
+void settle(scheduler_self self, cron_entry& e, const due_occurrences& due, bool run, bool caught_up) {
+  e.record.set_skipped(e.record.skipped() + due.count - (run ? 1 : 0));
+  if (run) {
+    fire(self, e, due.latest, caught_up);
+  } else {
+    set_timestamp(e.record.mutable_last_occurrence(), due.latest);
+    persist(self, e);
+  }
+  e.next = e.expression.next_after(due.latest, e.zone);
 }
 
 void arm(scheduler_self self) {
@@ -190,7 +204,7 @@ caf::result<CronList> control_cron(scheduler_self self, const CronControl& c) {
         rp.deliver(added.error());
         return rp;
       }
-      persist(st, **added);
+      persist(self, **added);
       *out.add_schedules() = listed(**added);
       break;
     }
@@ -208,7 +222,7 @@ caf::result<CronList> control_cron(scheduler_self self, const CronControl& c) {
         if (pause) e.next.reset();
         else start_from(e, now);
         record_control(self, c.by(), fmt::format("cron {} {}", c.name(), pause ? "paused" : "resumed"));
-        persist(st, e);
+        persist(self, e);
       }
       *out.add_schedules() = listed(e);
       break;
@@ -262,19 +276,11 @@ storage::status restore_cron(scheduler_self self) {
       spdlog::warn("cron {}: {}{} occurrences missed while the node was down, the latest at {}; {}", name,
                    due.count >= max_counted_occurrences ? "over " : "", due.count, time_text(due.latest),
                    run_once ? "its job runs now (run once)" : "skipped");
-      e.record.set_skipped(e.record.skipped() + due.count - (run_once ? 1 : 0));
-      if (run_once) {
-        fire(self, e, due.latest, /*caught_up=*/true);
-      } else {
-        set_timestamp(e.record.mutable_last_occurrence(), due.latest);
-        persist(st, e);
-      }
-      e.next = e.expression.next_after(due.latest, e.zone);
+      settle(self, e, due, /*run=*/run_once, /*caught_up=*/true);
     }
   }
   if (!st.cron.empty()) {
     spdlog::info("scheduler: {} cron schedules", st.cron.size());
-    schedule_flush(self);
     arm(self);
   }
   return s;
@@ -292,10 +298,8 @@ void fire_cron(scheduler_self self) {
       // The node was too busy to see them, or its clock jumped: one job for all of them.
       spdlog::warn("cron {}: {} occurrences came at once; one job for the latest, at {}", name, due.count,
                    time_text(due.latest));
-      e.record.set_skipped(e.record.skipped() + due.count - 1);
     }
-    fire(self, e, due.latest, /*caught_up=*/false);
-    e.next = e.expression.next_after(due.latest, e.zone);
+    settle(self, e, due, /*run=*/true, /*caught_up=*/false);
   }
   arm(self);
 }
