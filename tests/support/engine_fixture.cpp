@@ -39,6 +39,11 @@ void set_timeout(JobSpec& spec, std::chrono::microseconds timeout) {
   set_duration(spec.mutable_timeout(), timeout.count());
 }
 
+void engine_fixture::set_options(node_options options) {
+  options.data = options_.data;
+  options_ = std::move(options);
+}
+
 node_options engine_fixture::options_with_slots(uint32_t slots) {
   node_options o;
   o.nodeName = "test-node";

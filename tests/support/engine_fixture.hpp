@@ -94,6 +94,8 @@ class engine_fixture {
   const engine_context& ctx() const { return *ctx_; }
   manual_clock& wall() { return *wall_; }
   const node_options& options() const { return options_; }
+  // Options for the next open() (as a node restarted with another configuration); `data` stays.
+  void set_options(node_options options);
   const storage::recovery_report& last_recovery() const { return last_recovery_; }
 
   // --- driving -----------------------------------------------------------------------------------------------

@@ -327,3 +327,32 @@ BOOST_AUTO_TEST_CASE(bad_schedules_are_refused_naming_the_problem_and_nothing_is
   BOOST_TEST(must(f, named(CronControl::LIST, "")).schedules_size() == 0, "nothing was stored");
   BOOST_TEST(must(f, add("ok", "@hourly")).schedules_size() == 1, "the node goes on serving");
 }
+
+BOOST_AUTO_TEST_CASE(an_occurrence_whose_job_this_node_no_longer_accepts_makes_none_and_says_why) {
+  auto options = engine_fixture::options_with_slots(1);
+  options.execEnabled = true;
+  engine_fixture f{options};
+  auto add_exec = add("backup", "* * * * *");
+  auto* job = add_exec.mutable_schedule()->mutable_job();
+  job->set_kind("exec");
+  job->mutable_payload()->mutable_struct_value();
+  (*job->mutable_payload()->mutable_struct_value()->mutable_fields())["argv"].mutable_list_value()->add_values()
+      ->set_string_value("true");
+  must(f, add_exec);
+  f.crash();
+  options.execEnabled = false;  // the node comes back without exec
+  f.set_options(options);
+  f.restart();
+  auto first = next_minute(f.wall().now());
+  f.advance(std::chrono::microseconds{first - f.wall().now()});
+  auto s = schedule(f, "backup");
+  BOOST_TEST(s.fired() == 0u);
+  BOOST_TEST(s.last_error().find("exec kind is disabled") != std::string::npos, s.last_error());
+  BOOST_TEST(to_micros(s.last_occurrence()) == first);
+  BOOST_TEST(jobs_of(f, "backup").empty());
+  auto kept = stored(f, "backup");  // the progress is committed without another write to carry it
+  BOOST_TEST(to_micros(kept.last_occurrence()) == first);
+  BOOST_TEST(!kept.last_error().empty());
+  f.advance(1min);
+  BOOST_TEST(to_micros(schedule(f, "backup").last_occurrence()) == first + minute, "it goes on");
+}
