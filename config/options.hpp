@@ -93,6 +93,30 @@ struct node_options {
   // say. run-once: one job runs at start for the latest of them; skip: none runs.
   std::string cronMissed = "run-once";
 
+  // --- API and users (HTTP/JSON API, authentication, per-user isolation) -----------------------------------------
+  // Where the HTTP/JSON API listens (HOST:PORT; port 0 picks one; empty: no HTTP server).
+  std::string httpListen = "127.0.0.1:8080";
+  // Most HTTP connections open at once; further ones are closed at once.
+  uint32_t httpMaxConnections = 256;
+  // A client must send a whole request (headers and body) within this many milliseconds of starting it.
+  uint32_t httpReadTimeoutMs = 10000;
+  // Largest request header block accepted, in KiB.
+  uint32_t httpMaxHeaderKB = 16;
+  // Roles that may submit raw exec jobs, as ROLE,ROLE (admin, user). Other users submit command kinds.
+  std::string execRoles = "admin";
+  // A JSON file that declares command kinds (kind name -> argv template, timeout, environment); empty: none.
+  std::string commandKinds;
+  // When the store has no users at start, create the user "admin" and write its token to DATA/admin.token (0600).
+  bool bootstrapAdmin = true;
+  // Most unfinished jobs (queued, scheduled, blocked or running) of one user (0: no limit).
+  uint32_t maxQueuedPerUser = 0;
+  // Per-user overrides of maxQueuedPerUser, as NAME=N,...
+  std::string userQueuedLimits;
+  // Most payload bytes of one user's unfinished jobs, in MiB (0: no limit).
+  uint32_t maxPayloadMBPerUser = 0;
+  // Per-user overrides of maxPayloadMBPerUser, as NAME=MIB,...
+  std::string userPayloadLimitsMB;
+
   // --- resource limits (seed: "Resource Limits") -------------------------------------------------------------
   // Memory budget of the node process, in MiB (resource manager admission).
   uint32_t maxMemoryMB = 512;

@@ -26,10 +26,11 @@ constexpr const char* node_group = "node";
 constexpr const char* parallel_group = "parallel processing";
 constexpr const char* fair_share_group = "fair share";
 constexpr const char* retries_group = "retries";
+constexpr const char* api_group = "api and users";
 constexpr const char* limits_group = "resource limits";
 constexpr const char* scaling_group = "scaling";
-constexpr const char* sections[] = {node_group,   parallel_group, fair_share_group,
-                                    retries_group, limits_group,  scaling_group};
+constexpr const char* sections[] = {node_group,    parallel_group, fair_share_group, retries_group,
+                                    api_group,     limits_group,   scaling_group};
 
 constexpr uint64_t ms_per_day = uint64_t{24} * 3600 * 1000;
 
@@ -84,6 +85,25 @@ CLI::Validator host_port() {
             return std::string{};
           },
           "HOST:PORT"};
+}
+
+// Empty, or what `inner` accepts.
+CLI::Validator empty_or(CLI::Validator inner) {
+  return {[inner](std::string& text) { return text.empty() ? std::string{} : inner(text); },
+          "[" + inner.get_description() + "]"};
+}
+
+// ROLE,ROLE with roles admin and user (execRoles).
+CLI::Validator exec_roles() {
+  return {[](std::string& text) {
+            std::string role;
+            std::istringstream in{text};
+            while (std::getline(in, role, ','))
+              if (role != "admin" && role != "user")
+                return "'" + role + "' is not a role that may run exec (admin, user)";
+            return std::string{};
+          },
+          "ROLE,..."};
 }
 
 // NAME=N,NAME=N (parse_name_values).
@@ -422,6 +442,37 @@ void add_node_options(CLI::App& app, node_options& opts) {
   add(app, g, "cronMissed", opts.cronMissed,
       "Cron occurrences missed while the node was down: run-once (one job at start) or skip (schedules may say)")
       ->check(CLI::IsMember({"run-once", "skip"}));
+
+  g = api_group;
+  add(app, g, "httpListen", opts.httpListen,
+      "Where the HTTP/JSON API listens (port 0 picks one; empty: no HTTP server)")
+      ->check(empty_or(host_port()));
+  add(app, g, "httpMaxConnections", opts.httpMaxConnections,
+      "Most HTTP connections open at once; further ones are closed at once")
+      ->check(range(1u, 100'000u));
+  add(app, g, "httpReadTimeoutMs", opts.httpReadTimeoutMs,
+      "A client must send a whole request within this many milliseconds of starting it")
+      ->check(range(10u, 3'600'000u));
+  add(app, g, "httpMaxHeaderKB", opts.httpMaxHeaderKB, "Largest request header block accepted, in KiB")
+      ->check(range(1u, 1024u));
+  add(app, g, "execRoles", opts.execRoles,
+      "Roles that may submit raw exec jobs, as ROLE,... (admin, user); others submit command kinds")
+      ->check(exec_roles());
+  add(app, g, "commandKinds", opts.commandKinds,
+      "A JSON file declaring command kinds (name -> argv template, timeout, environment); empty: none");
+  add(app, g, "bootstrapAdmin", opts.bootstrapAdmin,
+      "With no users in the store at start, create user admin and write its token to DATA/admin.token");
+  add(app, g, "maxQueuedPerUser", opts.maxQueuedPerUser,
+      "Most unfinished jobs of one user; a submit over it is refused (0: no limit)")
+      ->check(range(0u, 1'000'000'000u));
+  add(app, g, "userQueuedLimits", opts.userQueuedLimits, "Per-user overrides of maxQueuedPerUser, as NAME=N,...")
+      ->check(name_values());
+  add(app, g, "maxPayloadMBPerUser", opts.maxPayloadMBPerUser,
+      "Most MiB of payload in one user's unfinished jobs; a submit over it is refused (0: no limit)")
+      ->check(range(0u, 1'048'576u));
+  add(app, g, "userPayloadLimitsMB", opts.userPayloadLimitsMB,
+      "Per-user overrides of maxPayloadMBPerUser, as NAME=MIB,...")
+      ->check(name_values());
 
   g = limits_group;
   add(app, g, "maxMemoryMB", opts.maxMemoryMB,

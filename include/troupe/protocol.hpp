@@ -38,8 +38,10 @@ using batch_atom = caf::atom_constant<caf::atom("batch")>;
 using control_atom = caf::atom_constant<caf::atom("control")>;
 using queues_atom = caf::atom_constant<caf::atom("queues")>;
 using cron_atom = caf::atom_constant<caf::atom("cron")>;
+using users_atom = caf::atom_constant<caf::atom("users")>;
 
-// The node's public interface, published on its listen address.
+// The node's trusted in-process interface: every request acts with full rights (as an admin). Programs that embed
+// a node (troupe/node.hpp) use it; peers never see it.
 using gateway_actor = caf::typed_actor<
     // Submits jobs, all or nothing; replies with their ids in order once they are durable.
     caf::replies_to<submit_atom, std::vector<JobSpec>>::with<std::vector<job_id>>,
@@ -64,6 +66,25 @@ using gateway_actor = caf::typed_actor<
     // Adds, lists, pauses, resumes or deletes cron schedules; replies with the schedules concerned once the change
     // is durable.
     caf::replies_to<cron_atom, CronControl>::with<CronList>>;
+
+// The node's public interface, published on its listen address and used by the HTTP API: the requests of
+// gateway_actor, each with the caller's API token ("NAME.SECRET") right after the atom. A request without a
+// valid token fails with ec::unauthenticated; one the caller's role does not allow with ec::forbidden; another
+// user's job is ec::unknown_job, as if it did not exist (actors/access.hpp has the rules).
+using access_actor = caf::typed_actor<
+    caf::replies_to<submit_atom, std::string, std::vector<JobSpec>>::with<std::vector<job_id>>,
+    caf::replies_to<get_job_atom, std::string, job_id>::with<Job>,
+    caf::replies_to<list_atom, std::string, JobQuery>::with<JobPage>,
+    caf::replies_to<cancel_atom, std::string, job_id>::with<Job>,
+    caf::replies_to<await_atom, std::string, std::vector<job_id>>::with<std::vector<Job>>,
+    caf::replies_to<status_atom, std::string>::with<NodeStatus>,
+    caf::replies_to<plan_atom, std::string, job_id>::with<ExecutionPlan>,
+    caf::replies_to<batch_atom, std::string, std::string>::with<BatchSummary>,
+    caf::replies_to<control_atom, std::string, JobControl>::with<Job>,
+    caf::replies_to<queues_atom, std::string, QueueControl>::with<QueueList>,
+    caf::replies_to<cron_atom, std::string, CronControl>::with<CronList>,
+    // Adds, lists or revokes users (admins), or tells the caller who it is (WHOAMI, anyone).
+    caf::replies_to<users_atom, std::string, UserControl>::with<UserList>>;
 
 // CAF inspection for every generated Protobuf message: its binary serialization as one string field.
 template <class Inspector, class T>
@@ -109,4 +130,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(troupe, (troupe::QueueList))
   CAF_ADD_TYPE_ID(troupe, (troupe::CronControl))
   CAF_ADD_TYPE_ID(troupe, (troupe::CronList))
+  CAF_ADD_TYPE_ID(troupe, (troupe::UserControl))
+  CAF_ADD_TYPE_ID(troupe, (troupe::UserList))
 CAF_END_TYPE_ID_BLOCK(troupe)

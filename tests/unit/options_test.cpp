@@ -49,6 +49,12 @@ std::string describe(const node_options& opts) {
       << "\nretryFactor=" << opts.retryFactor << "\nretryMaxDelayMs=" << opts.retryMaxDelayMs
       << "\nretryJitter=" << opts.retryJitter << "\nkindRetry=" << opts.kindRetry
       << "\nidempotencyWindowMs=" << opts.idempotencyWindowMs << "\ncronMissed=" << opts.cronMissed
+      << "\nhttpListen=" << opts.httpListen << "\nhttpMaxConnections=" << opts.httpMaxConnections
+      << "\nhttpReadTimeoutMs=" << opts.httpReadTimeoutMs << "\nhttpMaxHeaderKB=" << opts.httpMaxHeaderKB
+      << "\nexecRoles=" << opts.execRoles << "\ncommandKinds=" << opts.commandKinds
+      << "\nbootstrapAdmin=" << opts.bootstrapAdmin << "\nmaxQueuedPerUser=" << opts.maxQueuedPerUser
+      << "\nuserQueuedLimits=" << opts.userQueuedLimits << "\nmaxPayloadMBPerUser=" << opts.maxPayloadMBPerUser
+      << "\nuserPayloadLimitsMB=" << opts.userPayloadLimitsMB
       << "\nmaxMemoryMB=" << opts.maxMemoryMB
       << "\nmaxJobPayloadSizeMB=" << opts.maxJobPayloadSizeMB
       << "\njobTimeoutMs=" << opts.jobTimeoutMs << "\nmaxJobHistoryDays=" << opts.maxJobHistoryDays
@@ -103,6 +109,17 @@ const std::vector<setting> changed_settings = {
     {"kindRetry", "exec=5000:3:600000:0.1", true},
     {"idempotencyWindowMs", "60000", false},
     {"cronMissed", "skip", true},
+    {"httpListen", "0.0.0.0:9090", true},
+    {"httpMaxConnections", "64", false},
+    {"httpReadTimeoutMs", "2000", false},
+    {"httpMaxHeaderKB", "8", false},
+    {"execRoles", "admin,user", true},
+    {"commandKinds", "/etc/troupe/commands.json", true},
+    {"bootstrapAdmin", "false", false},
+    {"maxQueuedPerUser", "1000", false},
+    {"userQueuedLimits", "alice=5000", true},
+    {"maxPayloadMBPerUser", "100", false},
+    {"userPayloadLimitsMB", "bob=10", true},
     {"maxMemoryMB", "2048", false},
     {"maxJobPayloadSizeMB", "8", false},
     {"jobTimeoutMs", "60000", false},
@@ -154,6 +171,17 @@ node_options changed_options() {
   o.kindRetry = "exec=5000:3:600000:0.1";
   o.idempotencyWindowMs = 60000;
   o.cronMissed = "skip";
+  o.httpListen = "0.0.0.0:9090";
+  o.httpMaxConnections = 64;
+  o.httpReadTimeoutMs = 2000;
+  o.httpMaxHeaderKB = 8;
+  o.execRoles = "admin,user";
+  o.commandKinds = "/etc/troupe/commands.json";
+  o.bootstrapAdmin = false;
+  o.maxQueuedPerUser = 1000;
+  o.userQueuedLimits = "alice=5000";
+  o.maxPayloadMBPerUser = 100;
+  o.userPayloadLimitsMB = "bob=10";
   o.maxMemoryMB = 2048;
   o.maxJobPayloadSizeMB = 8;
   o.jobTimeoutMs = 60000;
@@ -379,6 +407,10 @@ BOOST_AUTO_TEST_CASE(invalid_values_are_rejected_naming_the_option_and_the_value
       {"nodeName", "my node"},
       {"logLevel", "verbose"},
       {"cronMissed", "sometimes"},
+      {"httpListen", "nohost"},
+      {"httpMaxConnections", "0"},
+      {"execRoles", "admin,read-only"},
+      {"userQueuedLimits", "alice"},
       {"batchClaimSize", "0"},
       {"maxJobsPerRun", "1000001"},
       {"workerPoolSize", "1025"},

@@ -247,6 +247,25 @@ CronList sample(const sample_context&, tag<CronList>) {
   return l;
 }
 
+UserControl sample(const sample_context&, tag<UserControl>) {
+  UserControl c;
+  c.set_action(UserControl::ADD);
+  c.set_name("alice");
+  c.set_role(User::READ_ONLY);
+  return c;
+}
+
+UserList sample(const sample_context&, tag<UserList>) {
+  UserList l;
+  auto* u = l.add_users();
+  u->set_name("alice");
+  u->set_role(User::ADMIN);
+  u->set_created_by("root");
+  set_timestamp(u->mutable_created_at(), 1'700'000'000'000'000);
+  l.set_token("alice.00ff");
+  return l;
+}
+
 dependency_event sample(const sample_context&, tag<dependency_event>) {
   return dependency_event{12, Job::DEAD, "nightly"};
 }
@@ -401,7 +420,7 @@ struct system_fixture {
 BOOST_FIXTURE_TEST_SUITE(protocol, system_fixture)
 
 BOOST_AUTO_TEST_CASE(every_type_of_the_peer_protocol_block_round_trips) {
-  static_assert(caf::id_block::troupe::end - caf::id_block::troupe::begin == 17,
+  static_assert(caf::id_block::troupe::end - caf::id_block::troupe::begin == 19,
                 "a type was added to the troupe block: it is covered by check_block, check its sample");
   check_block<caf::id_block::troupe>();
 }
