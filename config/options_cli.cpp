@@ -100,7 +100,7 @@ CLI::Validator exec_roles() {
             std::istringstream in{text};
             while (std::getline(in, role, ','))
               if (role != "admin" && role != "user")
-                return "'" + role + "' is not a role that may run exec (admin, user)";
+                return "'" + text + "': '" + role + "' is not a role that may run exec (admin, user)";
             return std::string{};
           },
           "ROLE,..."};
