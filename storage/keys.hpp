@@ -12,7 +12,8 @@
 //   meta           name (ASCII)                         per name        "next_id": next job id (8); "paused:" . kind,
 //                                                                       "runner_stopped": who paused or stopped;
 //                                                                       "cron:" . name: CronSchedule (protobuf);
-//                                                                       "audit:" . at_us (8) . seq (8): ControlEvent
+//                                                                       "audit:" . at_us (8) . seq (8): ControlEvent;
+//                                                                       "user:" . name: User (protobuf)
 //   blocked        id (8)                               empty           BLOCKED jobs (dependencies, batch callbacks)
 //   deps           parent id (8) . child id (8)         empty           dependency edges, until the child is deleted
 //   unique         user . 0x00 . key . 0x00 . id (8)    empty           idempotency keys, until the job is deleted
@@ -54,6 +55,8 @@ inline constexpr std::string_view meta_runner_stopped = "runner_stopped";
 inline constexpr std::string_view meta_cron_prefix = "cron:";
 // The node-wide controls' history: "audit:" . at_us (8) . seq (8) -> ControlEvent, oldest first.
 inline constexpr std::string_view meta_audit_prefix = "audit:";
+// An API user's record (User, with the salted hash of its token).
+inline constexpr std::string_view meta_user_prefix = "user:";
 std::string audit(int64_t at_us, uint64_t seq);
 // The value of a history entry whose job has relations to delete with it (edges, batch entries); otherwise empty.
 inline constexpr char history_has_relations = 'r';
