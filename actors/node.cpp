@@ -11,7 +11,9 @@
 #include "actors/clock.hpp"
 #include "actors/engine_context.hpp"
 #include "actors/kinds/builtin_kinds.hpp"
+#include "actors/access.hpp"
 #include "actors/supervisor.hpp"
+#include "actors/users.hpp"
 #include "storage/recovery.hpp"
 
 namespace troupe {
@@ -21,6 +23,7 @@ struct node::impl {
   std::shared_ptr<engine_context> ctx;
   supervisor_actor supervisor;
   gateway_internal_actor gateway;
+  access_actor access;
   bool stopped = false;
 };
 
@@ -51,6 +54,12 @@ caf::expected<std::unique_ptr<node>> node::start(caf::actor_system& system, cons
   if (report.requeued + report.dead > 0)
     spdlog::info("recovery: {} jobs that were running went back to READY, {} had no attempts left (DEAD)",
                  report.requeued, report.dead);
+  if (options.bootstrapAdmin) {
+    auto token_file = options.data + "/admin.token";
+    auto created = bootstrap_admin(*store, token_file, wall->now());
+    if (!created) return created.error();
+    if (*created) spdlog::info("created the first user, admin; its API token is in {} (readable by you only)", token_file);
+  }
   if (auto err = add_builtin_kinds(kinds, {options.execEnabled, options.outputTailBytes})) return err;
 
   auto ctx = std::make_shared<engine_context>();
@@ -61,12 +70,19 @@ caf::expected<std::unique_ptr<node>> node::start(caf::actor_system& system, cons
   ctx->wall = std::move(wall);
   ctx->workers = std::make_shared<worker_pool>(options.workerPoolSize);
 
-  auto state = std::make_unique<impl>(impl{system, ctx, spawn_supervisor(system, ctx, detached), {}, false});
+  auto state = std::make_unique<impl>(impl{system, ctx, spawn_supervisor(system, ctx, detached), {}, {}, false});
   caf::scoped_actor self{system};
   caf::error failure;
   self->request(state->supervisor, std::chrono::seconds{30}, gateway_atom::value)
       .receive([&](gateway_internal_actor& gw) { state->gateway = std::move(gw); },
                [&](caf::error& err) { failure = std::move(err); });
+  if (!failure) {
+    auto access = spawn_access(system, ctx, state->gateway, detached);
+    if (access)
+      state->access = std::move(*access);
+    else
+      failure = std::move(access.error());
+  }
   if (failure) {
     self->send_exit(state->supervisor, caf::exit_reason::kill);
     return failure;
@@ -79,6 +95,8 @@ node::node(std::unique_ptr<impl> impl) : impl_(std::move(impl)) {}
 node::~node() { shutdown(std::chrono::milliseconds{0}); }
 
 gateway_actor node::gateway() const { return caf::actor_cast<gateway_actor>(impl_->gateway); }
+
+access_actor node::access() const { return impl_->access; }
 
 caf::actor node::supervisor() const { return caf::actor_cast<caf::actor>(impl_->supervisor); }
 
@@ -95,6 +113,12 @@ void node::shutdown(std::chrono::milliseconds grace) {
   // Wait for the supervisor itself to exit: it quits right after answering.
   while (!done) {
     self->receive([&](caf::down_msg&) { done = true; });
+  }
+  // Last: while the node drained, peers could still read (and were told it is shutting down when they submitted).
+  if (impl_->access) {
+    self->monitor(impl_->access);
+    self->send_exit(impl_->access, caf::exit_reason::user_shutdown);
+    self->receive([&](caf::down_msg&) {});
   }
 }
 

@@ -31,16 +31,21 @@ caf::error parse_endpoint(const std::string& text, std::string* host, uint16_t* 
   return caf::none;
 }
 
-caf::expected<client> client::connect(caf::actor_system& sys, const std::string& host, uint16_t port) {
-  auto gateway = sys.middleman().remote_actor<gateway_actor>(host, port);
-  if (!gateway)
+caf::expected<client> client::connect(caf::actor_system& sys, const std::string& host, uint16_t port,
+                                      std::string token) {
+  auto access = sys.middleman().remote_actor<access_actor>(host, port);
+  if (!access)
     return make_error(ec::unavailable, "cannot reach a troupe node at " + host + ":" + std::to_string(port) +
-                                           " (" + sys.render(gateway.error()) + ")");
-  return client{sys, std::move(*gateway), /*remote=*/true};
+                                           " (" + sys.render(access.error()) + ")");
+  return client{sys, gateway_actor{}, std::move(*access), std::move(token), /*remote=*/true};
 }
 
 client client::local(caf::actor_system& sys, gateway_actor gateway) {
-  return client{sys, std::move(gateway), /*remote=*/false};
+  return client{sys, std::move(gateway), access_actor{}, {}, /*remote=*/false};
+}
+
+client client::local(caf::actor_system& sys, access_actor access, std::string token) {
+  return client{sys, gateway_actor{}, std::move(access), std::move(token), /*remote=*/false};
 }
 
 namespace {
@@ -55,8 +60,8 @@ caf::error translate(caf::actor_system& sys, const caf::error& err, std::chrono:
 // A request to a node in another process. It goes out from a short-lived actor that monitors the gateway, so that
 // a node that dies or drops the connection mid-request ends the wait at once with ec::unavailable: a blocking
 // receive in CAF 0.17 matches only the answer's message id and never sees the node going away.
-template <class Result, class... Ts>
-caf::expected<Result> ask_watched(caf::actor_system& sys, const gateway_actor& gateway,
+template <class Result, class Handle, class... Ts>
+caf::expected<Result> ask_watched(caf::actor_system& sys, const Handle& gateway,
                                   std::chrono::milliseconds timeout, Ts... xs) {
   auto answer = std::make_shared<std::promise<caf::expected<Result>>>();
   auto future = answer->get_future();
@@ -79,8 +84,8 @@ caf::expected<Result> ask_watched(caf::actor_system& sys, const gateway_actor& g
 
 // A request to a node in this process: straight from a blocking actor on the calling thread (a local node cannot
 // vanish without the process), so in-process callers such as the benchmark add no work to CAF's workers.
-template <class Result, class... Ts>
-caf::expected<Result> ask_local(caf::actor_system& sys, const gateway_actor& gateway,
+template <class Result, class Handle, class... Ts>
+caf::expected<Result> ask_local(caf::actor_system& sys, const Handle& gateway,
                                 std::chrono::milliseconds timeout, Ts... xs) {
   caf::scoped_actor self{sys};
   caf::expected<Result> result{caf::error{}};
@@ -94,10 +99,11 @@ caf::expected<Result> ask_local(caf::actor_system& sys, const gateway_actor& gat
 
 // Sends one request and blocks until its answer; a timeout becomes ec::timeout, a node that is gone
 // ec::unavailable. REQUIRES: not called from inside an actor (it blocks the calling thread).
-template <class Result, class... Ts>
-caf::expected<Result> client::ask(Ts... xs) const {
-  if (remote_) return ask_watched<Result>(*sys_, gateway_, timeout_, xs...);
-  return ask_local<Result>(*sys_, gateway_, timeout_, xs...);
+template <class Result, class Atom, class... Ts>
+caf::expected<Result> client::ask(Atom atom, Ts... xs) const {
+  if (gateway_) return ask_local<Result>(*sys_, gateway_, timeout_, atom, xs...);
+  if (remote_) return ask_watched<Result>(*sys_, access_, timeout_, atom, token_, xs...);
+  return ask_local<Result>(*sys_, access_, timeout_, atom, token_, xs...);
 }
 
 caf::expected<std::vector<job_id>> client::submit(std::vector<JobSpec> specs) const {
@@ -144,6 +150,12 @@ caf::expected<std::vector<Job>> client::wait(std::vector<job_id> ids, std::chron
   auto waiting = *this;
   waiting.timeout_ = timeout;
   return waiting.ask<std::vector<Job>>(await_atom::value, std::move(ids));
+}
+
+caf::expected<UserList> client::users(const UserControl& control) const {
+  if (gateway_) return make_error(ec::invalid_argument, "users are managed through a node's access interface");
+  if (remote_) return ask_watched<UserList>(*sys_, access_, timeout_, users_atom::value, token_, control);
+  return ask_local<UserList>(*sys_, access_, timeout_, users_atom::value, token_, control);
 }
 
 caf::expected<NodeStatus> client::status() const {

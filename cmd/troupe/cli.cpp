@@ -1,7 +1,9 @@
 #include "cmd/troupe/cli.hpp"
 
+#include <cctype>
 #include <cstdlib>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <regex>
 
@@ -50,7 +52,27 @@ void client_options::add_to(CLI::App& app) {
   const char* env = std::getenv("TROUPE_NODE");
   node = env != nullptr && *env != '\0' ? env : "127.0.0.1:4242";
   app.add_option("--node", node, "The node to talk to, HOST:PORT (env TROUPE_NODE)")->capture_default_str();
+  const char* env_token = std::getenv("TROUPE_TOKEN");
+  token = env_token != nullptr ? env_token : "";
+  app.add_option("--token", token, "API token NAME.SECRET (env TROUPE_TOKEN; `troupe users add` issues them)");
+  app.add_option("--token-file", token_file,
+                 "Read the API token from this file (default without --token: ./troupe-data/admin.token, "
+                 "the first admin's token of a node on this machine)");
   app.add_option("--request-timeout", timeout, "How long to wait for each answer")->capture_default_str();
+}
+
+caf::expected<std::string> client_options::resolve_token() const {
+  if (!token.empty()) return token;
+  auto path = token_file.empty() ? std::string{"./troupe-data/admin.token"} : token_file;
+  std::ifstream in{path};
+  if (!in) {
+    if (token_file.empty()) return std::string{};
+    return make_error(ec::invalid_argument, "--token-file '" + path + "' cannot be read");
+  }
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+  return line;
 }
 
 caf::expected<Job::State> parse_state(const std::string& text) {
@@ -93,7 +115,9 @@ int with_client(const std::string& command, const client_options& options,
   client::prepare(cfg);
   cfg.set("scheduler.max-threads", 2);
   caf::actor_system sys{cfg};
-  auto c = client::connect(sys, host, port);
+  auto token = options.resolve_token();
+  if (!token) return fail_usage(command, describe(token.error()));
+  auto c = client::connect(sys, host, port, std::move(*token));
   if (!c) return fail(command, c.error());
   c->set_request_timeout(*timeout);
   return body(*c);

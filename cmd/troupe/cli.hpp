@@ -33,11 +33,17 @@ int exit_code_of(const caf::error& err);
 int fail(const std::string& command, const caf::error& err);
 int fail_usage(const std::string& command, const std::string& message);
 
-// --node and --timeout, taken by every command that talks to a node.
+// --node, --token, --token-file and --request-timeout, taken by every command that talks to a node.
 struct client_options {
   std::string node;                          // HOST:PORT; default $TROUPE_NODE or 127.0.0.1:4242
+  std::string token;                         // default $TROUPE_TOKEN
+  std::string token_file;                    // read when no token is given; default ./troupe-data/admin.token
   std::string timeout = "30s";               // per request
   void add_to(CLI::App& app);
+  // The API token: --token / $TROUPE_TOKEN, else the first line of --token-file (default: the admin token a new
+  // node writes into its default data directory, for commands run on the node's machine). An error naming the
+  // file when it was given and cannot be read; "" when there is no token at all (the node then refuses).
+  caf::expected<std::string> resolve_token() const;
 };
 
 // The flags that describe one job, for `submit` and `cron add`.
@@ -93,6 +99,8 @@ void add_queue_commands(CLI::App& app, std::optional<command_fn>& run);
 // `cron add|list|pause|resume|delete`.
 void add_cron_command(CLI::App& app, std::optional<command_fn>& run);
 void add_wait_command(CLI::App& app, std::optional<command_fn>& run);
+// `users add|list|revoke|whoami`.
+void add_users_command(CLI::App& app, std::optional<command_fn>& run);
 void add_status_command(CLI::App& app, std::optional<command_fn>& run);
 void add_config_command(CLI::App& app, std::optional<command_fn>& run);
 void add_bench_command(CLI::App& app, std::optional<command_fn>& run);

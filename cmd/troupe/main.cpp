@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   add_batches_command(app, run);
   add_queue_commands(app, run);
   add_cron_command(app, run);
+  add_users_command(app, run);
   add_wait_command(app, run);
   add_status_command(app, run);
   add_config_command(app, run);

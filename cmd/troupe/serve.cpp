@@ -75,7 +75,7 @@ int run_node(const std::string& command, node_options opts, bool demo) {
   auto started = node::start(sys, opts, kind_registry{});
   if (!started) return fail(command, started.error());
   auto& n = **started;
-  auto bound = sys.middleman().publish(n.gateway(), port, host.c_str(), /*reuse=*/true);
+  auto bound = sys.middleman().publish(n.access(), port, host.c_str(), /*reuse=*/true);
   if (!bound) {
     n.shutdown(std::chrono::milliseconds{0});
     return fail(command, make_error(ec::unavailable, "cannot listen on " + opts.listen + ": " + sys.render(bound.error())));

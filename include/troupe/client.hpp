@@ -5,7 +5,7 @@
 //   caf::actor_system_config cfg;
 //   troupe::client::prepare(cfg);                 // loads the middleman, registers troupe's types
 //   caf::actor_system sys{cfg};
-//   auto c = troupe::client::connect(sys, "127.0.0.1", 4242);
+//   auto c = troupe::client::connect(sys, "127.0.0.1", 4242, token);  // token: "NAME.SECRET" (troupe users add)
 //   if (!c) { std::cerr << troupe::describe(c.error()); ... }
 //   troupe::JobSpec spec;
 //   spec.set_kind("sleep");
@@ -13,8 +13,9 @@
 //   auto done = c->wait({*id}, std::chrono::minutes{1});
 //
 // Every call blocks the calling thread until the node answers or the request timeout passes (then the error is
-// ec::timeout; a node that cannot be reached or went away gives ec::unavailable). Errors from the node are troupe errors (troupe/error.hpp) naming the problem. A client is
-// cheap to copy; its calls are safe from several threads at once.
+// ec::timeout; a node that cannot be reached or went away gives ec::unavailable). Errors from the node are troupe
+// errors (troupe/error.hpp) naming the problem; a missing or wrong token is ec::unauthenticated, a request the
+// user's role does not allow ec::forbidden. A client is cheap to copy; its calls are safe from several threads.
 
 #include <chrono>
 #include <cstdint>
@@ -33,10 +34,14 @@ class client {
   // Prepares a config for a system that will host clients: loads CAF's middleman and registers troupe's types.
   static void prepare(caf::actor_system_config& cfg);
 
-  // Connects to a node's published gateway. Fails with ec::unavailable naming the address when no node answers.
-  static caf::expected<client> connect(caf::actor_system& sys, const std::string& host, uint16_t port);
-  // A client of an in-process node.
+  // Connects to a node's published interface; every request carries `token`. Fails with ec::unavailable naming
+  // the address when no node answers (a wrong token fails the first request, not the connect).
+  static caf::expected<client> connect(caf::actor_system& sys, const std::string& host, uint16_t port,
+                                       std::string token);
+  // A client of an in-process node with full rights (troupe::node::gateway(); no token).
   static client local(caf::actor_system& sys, gateway_actor gateway);
+  // A client of an in-process node's public interface (troupe::node::access()), as the user of `token`.
+  static client local(caf::actor_system& sys, access_actor access, std::string token);
 
   // How long a call waits for an answer (default 30 s). wait() has its own timeout.
   void set_request_timeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
@@ -58,18 +63,22 @@ class client {
   caf::expected<QueueList> queues(const QueueControl& control) const;
   // Adds, lists, pauses, resumes or deletes cron schedules.
   caf::expected<CronList> cron(const CronControl& control) const;
-
-  const gateway_actor& gateway() const { return gateway_; }
+  // Adds, lists or revokes users (admins), or tells who the token belongs to (WHOAMI). Not for local(gateway)
+  // clients: users are an access matter (ec::invalid_argument).
+  caf::expected<UserList> users(const UserControl& control) const;
 
  private:
-  client(caf::actor_system& sys, gateway_actor gateway, bool remote)
-      : sys_(&sys), gateway_(std::move(gateway)), remote_(remote) {}
+  client(caf::actor_system& sys, gateway_actor gateway, access_actor access, std::string token, bool remote)
+      : sys_(&sys), gateway_(std::move(gateway)), access_(std::move(access)), token_(std::move(token)),
+        remote_(remote) {}
 
-  template <class Result, class... Ts>
-  caf::expected<Result> ask(Ts... xs) const;
+  template <class Result, class Atom, class... Ts>
+  caf::expected<Result> ask(Atom atom, Ts... xs) const;
 
   caf::actor_system* sys_;
-  gateway_actor gateway_;
+  gateway_actor gateway_;  // trusted: set for local(gateway)
+  access_actor access_;    // otherwise: requests carry token_
+  std::string token_;
   bool remote_;  // the node is another process: watch it while a request is out
   std::chrono::milliseconds timeout_{30'000};
 };

@@ -6,12 +6,13 @@
 //   kinds.add_function("resize", resize_fn);
 //   auto n = troupe::node::start(system, options, std::move(kinds));
 //   if (!n) ...                                       // the store could not be opened, ...
-//   system.middleman().publish((*n)->gateway(), port);
+//   system.middleman().publish((*n)->access(), port);  // peers authenticate with API tokens
 //   ...
 //   (*n)->shutdown(std::chrono::seconds{30});         // running jobs finish or are handed back
 //
 // start() opens the store in options.data (creating it), requeues the jobs that were RUNNING when the node last
-// stopped, and spawns the supervised actors. The node must be shut down before its actor system is destroyed.
+// stopped, creates the first admin if the store has no users (bootstrapAdmin: its token goes to
+// DATA/admin.token), and spawns the supervised actors. The node must be shut down before its actor system is destroyed.
 
 #include <chrono>
 #include <memory>
@@ -39,8 +40,10 @@ class node {
   node(const node&) = delete;
   node& operator=(const node&) = delete;
 
-  // The actor to publish to peers.
+  // The trusted in-process interface: full rights, no token (for programs that embed the node).
   gateway_actor gateway() const;
+  // The actor to publish to peers and to serve HTTP with: every request carries an API token.
+  access_actor access() const;
   // The supervisor (to monitor the node: it exits with an error when the node failed).
   caf::actor supervisor() const;
   const engine_context& context() const;

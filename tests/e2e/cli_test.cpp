@@ -487,7 +487,8 @@ BOOST_FIXTURE_TEST_CASE(queue_runner_and_job_controls_from_the_command_line, nod
   BOOST_TEST(contains(drained.out, "1 waiting jobs cancelled"), drained.describe());
   auto cancelled = show_job(node, waiting);
   BOOST_TEST(Job::State_Name(cancelled.state()) == "CANCELLED");
-  BOOST_TEST(cancelled.transitions().rbegin()->reason() == "cancelled by ops", "the history names who drained it");
+  BOOST_TEST(cancelled.transitions().rbegin()->reason() == "cancelled by admin (ops)",
+             "the history names who drained it: the token's user, and who it said it was");
   BOOST_TEST(node.run({"queues", "resume", "sleep"}).exit_code == 0);
 
   // Retry the drained job by filter; it runs.
@@ -496,7 +497,7 @@ BOOST_FIXTURE_TEST_CASE(queue_runner_and_job_controls_from_the_command_line, nod
   BOOST_TEST(node.run({"wait", std::to_string(waiting), "--timeout", "30s"}).exit_code == 0);
   auto job = show_job(node, waiting);
   bool recorded = false;
-  for (const auto& t : job.transitions()) recorded = recorded || t.reason() == "retried by ops";
+  for (const auto& t : job.transitions()) recorded = recorded || t.reason() == "retried by admin (ops)";
   BOOST_TEST(recorded);
 
   // Stop the runner: nothing starts; prioritize and run-now still work on queued jobs; start it again.
@@ -523,7 +524,7 @@ BOOST_FIXTURE_TEST_CASE(queue_runner_and_job_controls_from_the_command_line, nod
   auto history = node.run({"queues", "history"});
   BOOST_TEST(contains(history.out, "cleanup: 2 deleted, finished jobs in state SUCCEEDED of kind noop"),
              history.describe());
-  BOOST_TEST(std::regex_search(history.out, std::regex{R"(\d{2}:\d{2}:\d{2}\s+ops\s+queue sleep paused)"}),
+  BOOST_TEST(std::regex_search(history.out, std::regex{R"(\d{2}:\d{2}:\d{2}\s+admin \(ops\)\s+queue sleep paused)"}),
              history.describe());
   BOOST_TEST(history.out.find("runner started") < history.out.find("runner stopped"), "newest first");
 }
@@ -534,9 +535,9 @@ BOOST_FIXTURE_TEST_CASE(cron_schedules_from_the_command_line, node_fixture) {
   BOOST_REQUIRE_MESSAGE(added.exit_code == 0, added.describe());
   BOOST_TEST(std::regex_search(added.out, std::regex{R"(nightly\s+30 2 \* \* \*\s+Europe/Berlin\s+\S+ \S+:30:00)"}),
              added.out);
-  BOOST_TEST(contains(node.run({"cron", "pause", "nightly", "--by", "ops"}).out, "paused by ops"));
+  BOOST_TEST(contains(node.run({"cron", "pause", "nightly", "--by", "ops"}).out, "paused by admin (ops)"));
   auto listed = node.run({"cron", "list"});
-  BOOST_TEST(contains(listed.out, "paused by ops"), listed.describe());
+  BOOST_TEST(contains(listed.out, "paused by admin (ops)"), listed.describe());
 
   // Bad schedules are refused by name; nothing is stored.
   check_refused(node, {"cron", "add", "bad", "--cron", "61 * * * *", "--kind", "noop"}, exit_refused,
@@ -572,7 +573,7 @@ BOOST_FIXTURE_TEST_CASE(cron_schedules_from_the_command_line, node_fixture) {
   } while (before != after);
   BOOST_TEST(before >= 1);
   BOOST_TEST(jobs == static_cast<size_t>(before), "one job per fired occurrence, none lost or doubled");
-  BOOST_TEST(contains(node.run({"cron", "list", "nightly"}).out, "paused by ops"), "the pause is durable");
+  BOOST_TEST(contains(node.run({"cron", "list", "nightly"}).out, "paused by admin (ops)"), "the pause is durable");
   BOOST_TEST(contains(node.run({"cron", "delete", "minutely"}).out, "minutely"));
   BOOST_TEST(contains(node.run({"cron", "resume", "nightly"}).out, "active"));
   check_refused(node, {"cron", "list", "minutely"}, exit_refused, {"no cron schedule named 'minutely'"});

@@ -275,6 +275,9 @@ void node_process::start(std::chrono::milliseconds timeout) {
   std::filesystem::remove(addr_file, ignored);
   ++starts_;
   std::vector<std::string> argv{troupe_binary(), "serve", "--data", data_, "--listen", "127.0.0.1:0"};
+  // Tests run side by side: each node's HTTP API on a port of its own, unless the test says otherwise.
+  if (std::find(flags_.begin(), flags_.end(), "--httpListen") == flags_.end())
+    argv.insert(argv.end(), {"--httpListen", "127.0.0.1:0"});
   argv.insert(argv.end(), flags_.begin(), flags_.end());
   process_ = std::make_unique<child_process>(std::move(argv), std::map<std::string, std::string>{},
                                              logs_ + "/node-" + std::to_string(starts_));
@@ -332,14 +335,20 @@ child_process& node_process::process() {
   return *process_;
 }
 
+std::string node_process::admin_token() const {
+  auto text = read_file(data_ + "/admin.token");
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
 command_result node_process::run(const std::vector<std::string>& args, std::chrono::milliseconds timeout) const {
-  return run_troupe(args, {{"TROUPE_NODE", address_}}, timeout);
+  return run_troupe(args, {{"TROUPE_NODE", address_}, {"TROUPE_TOKEN", admin_token()}}, timeout);
 }
 
 child_process node_process::spawn(const std::vector<std::string>& args) const {
   std::vector<std::string> argv{troupe_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return child_process{std::move(argv), {{"TROUPE_NODE", address_}}};
+  return child_process{std::move(argv), {{"TROUPE_NODE", address_}, {"TROUPE_TOKEN", admin_token()}}};
 }
 
 std::string node_process::log() const {

@@ -125,7 +125,9 @@ class node_process {
   const std::string& address() const { return address_; }
   const std::string& data() const { return data_; }
 
-  // `troupe <args>` with TROUPE_NODE set to this node's address.
+  // The token of the node's first admin (DATA/admin.token, written at its first start), "" if none.
+  std::string admin_token() const;
+  // `troupe <args>` with TROUPE_NODE set to this node's address and TROUPE_TOKEN to admin_token().
   command_result run(const std::vector<std::string>& args, std::chrono::milliseconds timeout = 60s) const;
   // As run(), but started in the background.
   child_process spawn(const std::vector<std::string>& args) const;
