@@ -81,7 +81,8 @@ caf::error add_builtin_kinds(kind_registry& kinds, const builtin_kind_options& o
   if (auto err = kinds.add("sleep", std::make_shared<sleep_kind>())) return err;
   if (auto err = kinds.add_function("cpu", burn_cpu, exec::worker_pool, check_ms)) return err;
   if (auto err = kinds.add_function("fail", fail_first_attempts, exec::inline_call, check_fail)) return err;
-  return kinds.add("exec", make_exec_kind(options.exec_enabled, options.output_tail_bytes));
+  auto processes = options.exec_enabled ? std::make_shared<process_attempts>(options.output_tail_bytes) : nullptr;
+  return kinds.add("exec", make_exec_kind(std::move(processes)));
 }
 
 }  // namespace troupe
