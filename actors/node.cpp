@@ -36,6 +36,9 @@ std::string host_name() {
 
 caf::expected<std::unique_ptr<node>> node::start(caf::actor_system& system, const node_options& options,
                                                  kind_registry kinds, std::shared_ptr<clock> wall, bool detached) {
+  // Kinds first: a node whose configuration declares bad command kinds refuses to start before it opens its store.
+  if (auto err = add_builtin_kinds(kinds, {options.execEnabled, options.outputTailBytes, options.commandKinds}))
+    return err;
   std::error_code fs_error;
   std::filesystem::create_directories(options.data, fs_error);
   if (fs_error)
@@ -51,7 +54,6 @@ caf::expected<std::unique_ptr<node>> node::start(caf::actor_system& system, cons
   if (report.requeued + report.dead > 0)
     spdlog::info("recovery: {} jobs that were running went back to READY, {} had no attempts left (DEAD)",
                  report.requeued, report.dead);
-  if (auto err = add_builtin_kinds(kinds, {options.execEnabled, options.outputTailBytes})) return err;
 
   auto ctx = std::make_shared<engine_context>();
   ctx->options = options;
