@@ -302,6 +302,12 @@ BOOST_AUTO_TEST_CASE(a_good_file_adds_its_kinds_beside_the_builtins_even_with_ex
   BOOST_TEST(code(r.check("exec", R"({"argv": ["true"]})")) == "forbidden");
 }
 
+BOOST_AUTO_TEST_CASE(the_reserved_names_are_exactly_the_builtin_kinds) {
+  kind_registry kinds;
+  BOOST_REQUIRE(!add_builtin_kinds(kinds, {}));
+  BOOST_TEST(kinds.names() == builtin_kind_names(), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(the_example_file_loads) {
   auto example = std::string{TROUPE_SOURCE_DIR} + "/config/commands.example.json";
   auto kinds = load_command_kinds(example, builtin_kind_names());
