@@ -10,6 +10,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/attempt_impl.hpp"
+#include "actors/spec_validation.hpp"
 
 namespace troupe {
 
@@ -55,14 +56,6 @@ struct slot_state {
 
 using slot_self = slot_actor::stateful_pointer<slot_state>;
 
-micros timeout_of(const Job& job, const node_options& options) {
-  if (job.spec().has_timeout()) {
-    auto t = to_micros(job.spec().timeout());
-    if (t > 0) return t;
-  }
-  return static_cast<micros>(options.jobTimeoutMs) * 1000;
-}
-
 void complete(slot_self self, outcome result) {
   auto& cur = *self->state.current;
   auto duration = std::chrono::duration_cast<std::chrono::microseconds>(self->clock().now() - cur.started);
@@ -103,7 +96,7 @@ slot_actor::behavior_type slot(slot_self self, engine_context_ptr ctx, uint32_t 
           auto failure = outcome::failure("no kind '" + job.spec().kind() + "' on this node", /*permanent=*/true);
           return caf::result<Job, outcome, int64_t>{std::move(job), std::move(failure), int64_t{0}};
         }
-        auto timeout = timeout_of(job, st.ctx->options);
+        auto timeout = attempt_timeout(job.spec(), *kind, st.ctx->options);
         auto token = st.next_token++;
         auto now = self->clock().now();
         running_attempt cur;

@@ -39,6 +39,9 @@ std::string host_name() {
 
 caf::expected<std::unique_ptr<node>> node::start(caf::actor_system& system, const node_options& options,
                                                  kind_registry kinds, std::shared_ptr<clock> wall, bool detached) {
+  // Kinds first: a node whose configuration declares bad command kinds refuses to start before it opens its store.
+  if (auto err = add_builtin_kinds(kinds, {options.execEnabled, options.outputTailBytes, options.commandKinds}))
+    return err;
   std::error_code fs_error;
   std::filesystem::create_directories(options.data, fs_error);
   if (fs_error)
@@ -58,9 +61,9 @@ caf::expected<std::unique_ptr<node>> node::start(caf::actor_system& system, cons
     auto token_file = options.data + "/admin.token";
     auto created = bootstrap_admin(*store, token_file, wall->now());
     if (!created) return created.error();
-    if (*created) spdlog::info("created the first user, admin; its API token is in {} (readable by you only)", token_file);
+    if (*created)
+      spdlog::info("created the first user, admin; its API token is in {} (readable by you only)", token_file);
   }
-  if (auto err = add_builtin_kinds(kinds, {options.execEnabled, options.outputTailBytes})) return err;
 
   auto ctx = std::make_shared<engine_context>();
   ctx->options = options;

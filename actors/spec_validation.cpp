@@ -38,10 +38,15 @@ caf::error validate_spec(JobSpec& spec, const node_options& options, const kind_
                       fmt::format("payload is {:.1f} MiB, over maxJobPayloadSizeMB ({} MiB)",
                                   static_cast<double>(payload_bytes) / (1 << 20), options.maxJobPayloadSizeMB));
   if (spec.has_timeout()) {
-    if (to_micros(spec.timeout()) <= 0)
-      return make_error(ec::invalid_argument, "timeout must be positive");
+    auto timeout = to_micros(spec.timeout());
+    auto limit = static_cast<micros>(kind->max_timeout().count());
+    if (timeout <= 0) return make_error(ec::invalid_argument, "timeout must be positive");
+    if (limit > 0 && timeout > limit)
+      return make_error(ec::invalid_argument,
+                        fmt::format("timeout {} ms is over the {} ms that kind '{}' allows", timeout / 1000.0,
+                                    limit / 1000.0, spec.kind()));
   } else {
-    set_duration(spec.mutable_timeout(), static_cast<micros>(options.jobTimeoutMs) * 1000);
+    set_duration(spec.mutable_timeout(), attempt_timeout(spec, *kind, options));
   }
   if (spec.max_attempts() == 0) spec.set_max_attempts(options.defaultMaxAttempts);
   if (spec.max_attempts() > max_attempts_limit)
@@ -60,6 +65,13 @@ caf::error validate_spec(JobSpec& spec, const node_options& options, const kind_
   if (spec.idempotency_key().find('\0') != std::string::npos || spec.user().find('\0') != std::string::npos)
     return make_error(ec::invalid_argument, "idempotency_key and user must not contain a NUL byte");
   return kind->check(spec);
+}
+
+micros attempt_timeout(const JobSpec& spec, const job_kind& kind, const node_options& options) {
+  auto limit = static_cast<micros>(kind.max_timeout().count());
+  auto own = spec.has_timeout() ? to_micros(spec.timeout()) : 0;
+  if (own <= 0) own = limit > 0 ? limit : static_cast<micros>(options.jobTimeoutMs) * 1000;
+  return limit > 0 ? std::min(own, limit) : own;
 }
 
 caf::error validate_cron_schedule(const CronSchedule& schedule, const node_options& options,

@@ -5,6 +5,7 @@
 #include <caf/error.hpp>
 
 #include "config/options.hpp"
+#include "schemas/time.hpp"
 #include "schemas/troupe.pb.h"
 #include "troupe/kind.hpp"
 
@@ -20,6 +21,10 @@ constexpr int64_t max_run_at_seconds = 7'258'118'400;
 // Checks `spec` and fills in defaults. Returns none, or an error (invalid_argument, unknown_kind,
 // payload_too_large, forbidden) whose message names the field and the problem.
 caf::error validate_spec(JobSpec& spec, const node_options& options, const kind_registry& kinds);
+
+// The per-attempt timeout of a job of `kind`, in microseconds: the job's own, or when it sets none the kind's
+// max_timeout() or else the node's jobTimeoutMs; never over the kind's max_timeout(). The slot enforces it.
+micros attempt_timeout(const JobSpec& spec, const job_kind& kind, const node_options& options);
 
 // Longest cron schedule name.
 constexpr size_t max_cron_name_bytes = 128;

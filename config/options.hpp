@@ -104,7 +104,8 @@ struct node_options {
   uint32_t httpMaxHeaderKB = 16;
   // Roles that may submit raw exec jobs, as ROLE,ROLE (admin, user). Other users submit command kinds.
   std::string execRoles = "admin";
-  // A JSON file that declares command kinds (kind name -> argv template, timeout, environment); empty: none.
+  // A JSON file that declares command kinds (kind name -> argv template, timeout, environment); empty: none. Read
+  // at start; a bad file stops the node. Format and rules: README "Command kinds", config/commands.example.json.
   std::string commandKinds;
   // When the store has no users at start, create the user "admin" and write its token to DATA/admin.token (0600).
   bool bootstrapAdmin = true;

@@ -459,7 +459,7 @@ void add_node_options(CLI::App& app, node_options& opts) {
       "Roles that may submit raw exec jobs, as ROLE,... (admin, user); others submit command kinds")
       ->check(exec_roles());
   add(app, g, "commandKinds", opts.commandKinds,
-      "A JSON file declaring command kinds (name -> argv template, timeout, environment); empty: none");
+      "Command kinds file: argv templates filled from payloads, no shell (config/commands.example.json); \"\": none");
   add(app, g, "bootstrapAdmin", opts.bootstrapAdmin,
       "With no users in the store at start, create user admin and write its token to DATA/admin.token");
   add(app, g, "maxQueuedPerUser", opts.maxQueuedPerUser,

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "actors/kinds/command_kinds.hpp"
 #include "actors/kinds/exec_kind.hpp"
 #include "troupe/error.hpp"
 
@@ -73,6 +74,11 @@ caf::error check_empty(const JobSpec&) { return caf::none; }
 
 }  // namespace
 
+const std::vector<std::string>& builtin_kind_names() {
+  static const std::vector<std::string> names{"cpu", "exec", "fail", "noop", "sleep"};
+  return names;
+}
+
 caf::error add_builtin_kinds(kind_registry& kinds, const builtin_kind_options& options) {
   using exec = kind_registry::execution;
   if (auto err = kinds.add_function("noop", [](const attempt&) { return outcome::success(); }, exec::inline_call,
@@ -81,7 +87,13 @@ caf::error add_builtin_kinds(kind_registry& kinds, const builtin_kind_options& o
   if (auto err = kinds.add("sleep", std::make_shared<sleep_kind>())) return err;
   if (auto err = kinds.add_function("cpu", burn_cpu, exec::worker_pool, check_ms)) return err;
   if (auto err = kinds.add_function("fail", fail_first_attempts, exec::inline_call, check_fail)) return err;
-  return kinds.add("exec", make_exec_kind(options.exec_enabled, options.output_tail_bytes));
+  // One process runner (one reaper thread) for exec and the command kinds, made only if something runs processes.
+  std::shared_ptr<process_attempts> processes;
+  if (options.exec_enabled || !options.command_kinds.empty())
+    processes = std::make_shared<process_attempts>(options.output_tail_bytes);
+  if (auto err = kinds.add("exec", make_exec_kind(options.exec_enabled ? processes : nullptr))) return err;
+  if (options.command_kinds.empty()) return caf::none;
+  return add_command_kinds(kinds, options.command_kinds, builtin_kind_names(), std::move(processes));
 }
 
 }  // namespace troupe

@@ -1,9 +1,6 @@
 #include "actors/kinds/exec_kind.hpp"
 
-#include <mutex>
-#include <unordered_map>
-
-#include "actors/kinds/process_runner.hpp"
+#include "actors/kinds/process_attempts.hpp"
 #include "troupe/error.hpp"
 
 namespace troupe {
@@ -40,27 +37,14 @@ std::string parse_payload(const google::protobuf::Value& payload, process_spec* 
   return {};
 }
 
-outcome outcome_of(const process_result& r) {
-  outcome o;
-  o.exit_code = r.exit_code;
-  o.signal = r.signal;
-  o.output = r.output_tail;
-  if (r.signal == 0 && r.exit_code == 0) return o;
-  o.code = outcome::status::failed;
-  o.error = r.signal != 0 ? "exec: the process was killed by signal " + std::to_string(r.signal)
-                          : "exec: the process exited with code " + std::to_string(r.exit_code);
-  return o;
-}
-
 class exec_kind final : public job_kind {
  public:
-  exec_kind(bool enabled, uint32_t tail) : enabled_(enabled), tail_(tail) {
-    if (enabled_) runner_ = std::make_unique<process_runner>();
-  }
+  explicit exec_kind(std::shared_ptr<process_attempts> processes) : processes_(std::move(processes)) {}
 
   caf::error check(const JobSpec& spec) const override {
-    if (!enabled_)
-      return make_error(ec::forbidden, "exec: the exec kind is disabled on this node (start it with --execEnabled true)");
+    if (!processes_)
+      return make_error(ec::forbidden,
+                        "exec: the exec kind is disabled on this node (start it with --execEnabled true)");
     process_spec ps;
     if (auto problem = parse_payload(spec.payload(), &ps); !problem.empty())
       return make_error(ec::invalid_argument, problem);
@@ -68,48 +52,30 @@ class exec_kind final : public job_kind {
   }
 
   void start(const std::shared_ptr<attempt>& run) override {
-    process_spec spec;
-    spec.output_tail_bytes = tail_;
-    if (!enabled_) {
+    if (!processes_) {
       run->finish(outcome::failure("exec: the exec kind is disabled on this node", /*permanent=*/true));
       return;
     }
+    process_spec spec;
     if (auto err = parse_payload(run->payload(), &spec); !err.empty()) {
       run->finish(outcome::failure(err, /*permanent=*/true));
       return;
     }
-    std::lock_guard<std::mutex> guard{mutex_};
-    auto id = runner_->start(std::move(spec), [this, run](process_result result) {
-      {
-        std::lock_guard<std::mutex> guard{mutex_};
-        processes_.erase(run.get());
-      }
-      run->finish(outcome_of(result));
-    });
-    if (!id) {
-      run->finish(outcome::failure(describe(id.error())));
-      return;
-    }
-    processes_[run.get()] = *id;
+    processes_->start(run, std::move(spec));
   }
 
   void stop(attempt& run) override {
-    std::lock_guard<std::mutex> guard{mutex_};
-    if (auto i = processes_.find(&run); i != processes_.end()) runner_->kill(i->second);
+    if (processes_) processes_->stop(run);
   }
 
  private:
-  bool enabled_;
-  uint32_t tail_;
-  std::mutex mutex_;
-  std::unordered_map<const attempt*, process_runner::process_id> processes_;  // guarded by mutex_
-  std::unique_ptr<process_runner> runner_;  // last: destroyed (processes reaped) before the map
+  std::shared_ptr<process_attempts> processes_;  // null: exec is disabled on this node
 };
 
 }  // namespace
 
-std::shared_ptr<job_kind> make_exec_kind(bool enabled, uint32_t output_tail_bytes) {
-  return std::make_shared<exec_kind>(enabled, output_tail_bytes);
+std::shared_ptr<job_kind> make_exec_kind(std::shared_ptr<process_attempts> processes) {
+  return std::make_shared<exec_kind>(std::move(processes));
 }
 
 }  // namespace troupe

@@ -3,13 +3,14 @@
 // 0 succeeds; the tail of stdout+stderr goes into the result; stop() (timeout, cancel) kills the whole group.
 // When disabled (execEnabled = false) submits are refused and recovered jobs fail permanently.
 
-#include <cstdint>
 #include <memory>
 
+#include "actors/kinds/process_attempts.hpp"
 #include "troupe/kind.hpp"
 
 namespace troupe {
 
-std::shared_ptr<job_kind> make_exec_kind(bool enabled, uint32_t output_tail_bytes);
+// `processes`: where the processes run (shared with the command kinds); null: exec is disabled on this node.
+std::shared_ptr<job_kind> make_exec_kind(std::shared_ptr<process_attempts> processes);
 
 }  // namespace troupe

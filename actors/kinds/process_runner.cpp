@@ -40,8 +40,8 @@ constexpr size_t read_per_event = size_t{64} * 1024;
 
 std::string errno_text(int err) { return std::generic_category().message(err); }
 
-caf::error invalid(std::string message) {
-  return make_error(ec::invalid_argument, "exec: " + std::move(message));
+caf::error invalid(const process_spec& spec, std::string message) {
+  return make_error(ec::invalid_argument, spec.label + ": " + std::move(message));
 }
 
 // `err` defaults to errno, read before anything can change it.
@@ -104,23 +104,23 @@ int unusable_dir(const std::string& dir) {
 // Checks what posix_spawnp would report vaguely or not at all: a chdir failure looks like a missing
 // program.
 caf::error validate(const process_spec& spec) {
-  if (spec.argv.empty() || spec.argv[0].empty()) return invalid("empty command");
+  if (spec.argv.empty() || spec.argv[0].empty()) return invalid(spec, "empty command");
   for (const auto& arg : spec.argv)
-    if (has_nul(arg)) return invalid("argument of '" + spec.argv[0] + "' contains a NUL byte");
+    if (has_nul(arg)) return invalid(spec, "argument of '" + spec.argv[0] + "' contains a NUL byte");
   for (const auto& [name, value] : spec.env)
     if (name.empty() || name.find('=') != std::string::npos || has_nul(name) || has_nul(value))
-      return invalid("invalid environment variable '" + name + "'");
+      return invalid(spec, "invalid environment variable '" + name + "'");
   if (spec.cwd.empty()) return {};
-  if (has_nul(spec.cwd)) return invalid("cwd contains a NUL byte");
+  if (has_nul(spec.cwd)) return invalid(spec, "cwd contains a NUL byte");
   if (int err = unusable_dir(spec.cwd))
-    return invalid("cwd '" + spec.cwd + "': " + errno_text(err));
+    return invalid(spec, "cwd '" + spec.cwd + "': " + errno_text(err));
   return {};
 }
 
-// The node's environment with `overrides` applied, as NAME=VALUE strings.
-std::vector<std::string> environment(const std::map<std::string, std::string>& overrides) {
+// The node's environment (if `inherit`) with `overrides` applied, as NAME=VALUE strings.
+std::vector<std::string> environment(const std::map<std::string, std::string>& overrides, bool inherit) {
   std::vector<std::string> result;
-  for (char** entry = environ; *entry; ++entry) {
+  for (char** entry = environ; inherit && *entry; ++entry) {
     std::string_view var{*entry};
     if (!overrides.contains(std::string{var.substr(0, var.find('='))})) result.emplace_back(var);
   }
@@ -172,14 +172,14 @@ caf::expected<pid_t> spawn(process_spec& spec, int sink) {
   if (!err) err = posix_spawnattr_setsigdefault(&attr, &all_signals);
   if (err) return sys_error("posix_spawn attributes", err);
 
-  auto env = environment(spec.env);
+  auto env = environment(spec.env, spec.inherit_environment);
   auto argv_ptrs = c_strings(spec.argv);
   auto env_ptrs = c_strings(env);
   pid_t pid = 0;
   err = posix_spawnp(&pid, argv_ptrs[0], &actions, &attr, argv_ptrs.data(), env_ptrs.data());
   if (err == 0) return pid;
   std::string where = spec.cwd.empty() ? "" : " in cwd '" + spec.cwd + "'";
-  return invalid("cannot run '" + spec.argv[0] + "'" + where + ": " + errno_text(err));
+  return invalid(spec, "cannot run '" + spec.argv[0] + "'" + where + ": " + errno_text(err));
 }
 
 // Kills and reaps a child whose start failed after the spawn. Best effort: the start reports its

@@ -1,6 +1,6 @@
 #pragma once
-// The process runner behind the `exec` job kind: starts external processes and reports how each one
-// ended, without holding a thread per process.
+// The process runner behind the `exec` job kind and command kinds: starts external processes and
+// reports how each one ended, without holding a thread per process.
 
 #include <sys/types.h>
 
@@ -23,14 +23,18 @@ struct process_spec {
   // (posix_spawnp searches the node's PATH, not a PATH set in `env`). REQUIRES: not empty, argv[0]
   // not empty, no NUL bytes.
   std::vector<std::string> argv;
-  // Variables added to, or overriding, the node's environment. REQUIRES: names not empty, without
-  // '='; no NUL.
+  // Variables added to, or overriding, the node's environment (or the whole environment, without
+  // inherit_environment). REQUIRES: names not empty, without '='; no NUL.
   std::map<std::string, std::string> env;
+  // False: the process sees `env` alone, nothing of the node's environment.
+  bool inherit_environment = true;
   // Working directory of the process. Empty: the node's working directory.
   std::string cwd;
   // How much output to keep: the last N bytes of stdout and stderr, merged in the order they were
   // written.
   size_t output_tail_bytes = 4096;
+  // What start()'s error messages call the process: "exec: cannot run 'x': ..." (a command kind's name).
+  std::string label = "exec";
 };
 
 // How a process ended. Exactly one of exit_code (signal == 0) and signal describes the end, unless

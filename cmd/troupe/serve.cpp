@@ -73,6 +73,8 @@ int run_node(const std::string& command, node_options opts, bool demo) {
   caf::actor_system sys{cfg};
 
   auto started = node::start(sys, opts, kind_registry{});
+  if (!started && code_of(started.error()) == ec::invalid_argument)  // the configuration (a command kinds file)
+    return fail_usage(command, describe(started.error()));
   if (!started) return fail(command, started.error());
   auto& n = **started;
   auto bound = sys.middleman().publish(n.access(), port, host.c_str(), /*reuse=*/true);

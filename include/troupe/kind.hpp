@@ -58,6 +58,10 @@ class job_kind {
   // Checks a spec at submit time (its payload above all). Returns none when it can run, otherwise the error that
   // rejects the submit, usually make_error(ec::invalid_argument, "<message naming the field>").
   virtual caf::error check(const JobSpec& spec) const { return caf::none; }
+  // The longest an attempt of this kind may run, which is also the timeout of its jobs that set none. Zero: no
+  // limit of the kind's own (such jobs get the node's jobTimeoutMs). A submit asking for more is refused, and a
+  // stored job's longer timeout (from before the limit) is cut to it when an attempt starts.
+  virtual std::chrono::microseconds max_timeout() const { return std::chrono::microseconds{0}; }
   // Starts an attempt. Must return without blocking; finishes later through the attempt.
   virtual void start(const std::shared_ptr<attempt>& run) = 0;
   // Stops a started attempt (timeout, cancel, shutdown): release what it holds, kill what it started. The engine

@@ -339,7 +339,7 @@ void engine_fixture::open() {
       kind_registry::execution::inline_call));
   BOOST_REQUIRE(!kinds.add("throws", std::make_shared<throwing_kind>()));
   if (extra_kinds_) extra_kinds_(kinds);
-  BOOST_REQUIRE(!add_builtin_kinds(kinds, {options_.execEnabled, options_.outputTailBytes}));
+  BOOST_REQUIRE(!add_builtin_kinds(kinds, {options_.execEnabled, options_.outputTailBytes, options_.commandKinds}));
 
   ctx_ = std::make_shared<engine_context>();
   ctx_->options = options_;

@@ -264,6 +264,25 @@ BOOST_AUTO_TEST_CASE(env_overrides_and_cwd_are_applied) {
              "hello world|/overridden|" + std::string{path} + "|" + dir.path() + "\n");
 }
 
+BOOST_AUTO_TEST_CASE(a_process_that_does_not_inherit_the_environment_sees_only_its_env) {
+  process_runner runner;
+  auto spec = command({"env"});
+  spec.env = {{"PATH", "/usr/bin:/bin"}, {"TROUPE_TEST_VAR", "only this"}};
+  spec.inherit_environment = false;
+  auto r = run(runner, spec);
+  BOOST_TEST(r.exit_code == 0);
+  BOOST_TEST(r.output_tail == "PATH=/usr/bin:/bin\nTROUPE_TEST_VAR=only this\n");
+}
+
+BOOST_AUTO_TEST_CASE(errors_name_the_process_by_its_label) {
+  process_runner runner;
+  auto spec = command({"troupe-no-such-binary"});
+  spec.label = "thumbnail";
+  auto r = runner.start(spec, [](const process_result&) {});
+  BOOST_REQUIRE(!r);
+  BOOST_TEST(describe(r.error()) == "thumbnail: cannot run 'troupe-no-such-binary': No such file or directory");
+}
+
 BOOST_AUTO_TEST_CASE(a_program_or_cwd_that_cannot_be_used_is_a_clear_error) {
   process_runner runner;
   bool called = false;
