@@ -12,7 +12,9 @@
 //   meta           name (ASCII)                         per name        "next_id": next job id (8); "paused:" . kind,
 //                                                                       "runner_stopped": who paused or stopped;
 //                                                                       "cron:" . name: CronSchedule (protobuf);
-//                                                                       "audit:" . at_us (8) . seq (8): ControlEvent
+//                                                                       "audit:" . at_us (8) . seq (8): ControlEvent;
+//                                                                       "usage:" . user: UsageCounter;
+//                                                                       "usage_counted": the store keeps them
 //   blocked        id (8)                               empty           BLOCKED jobs (dependencies, batch callbacks)
 //   deps           parent id (8) . child id (8)         empty           dependency edges, until the child is deleted
 //   unique         user . 0x00 . key . 0x00 . id (8)    empty           idempotency keys, until the job is deleted
@@ -55,6 +57,11 @@ inline constexpr std::string_view meta_cron_prefix = "cron:";
 // The node-wide controls' history: "audit:" . at_us (8) . seq (8) -> ControlEvent, oldest first.
 inline constexpr std::string_view meta_audit_prefix = "audit:";
 std::string audit(int64_t at_us, uint64_t seq);
+// Per-user usage counters (storage/usage.hpp): "usage:" . user -> UsageCounter (no record: nothing), and the marker
+// "usage_counted" that says the store keeps them (stores written before they existed have none).
+inline constexpr std::string_view meta_usage_prefix = "usage:";
+inline constexpr std::string_view meta_usage_counted = "usage_counted";
+std::string usage(std::string_view user);
 // The value of a history entry whose job has relations to delete with it (edges, batch entries); otherwise empty.
 inline constexpr char history_has_relations = 'r';
 
