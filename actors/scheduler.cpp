@@ -132,7 +132,7 @@ std::vector<job_id> accept_specs(scheduler_self self, std::vector<JobSpec>& spec
       lifecycle::accept_blocked(job, id, now);
       ++st.blocked_jobs;
       st.after.dep_events.push_back({id, Job::BLOCKED, batch});
-      st.batch.insert(job);
+      write_job(st, job, /*before=*/nullptr);
       continue;
     }
     lifecycle::accept(job, id, now, st.ctx->store->take_ready_seq());
@@ -140,7 +140,7 @@ std::vector<job_id> accept_specs(scheduler_self self, std::vector<JobSpec>& spec
     if (job.state() == Job::SCHEDULED) {  // its run_at is ahead: the timer queue takes it once it is durable
       ++st.scheduled_jobs;
       st.after.scheduled.emplace_back(to_micros(job.scheduled_for()), id);
-      st.batch.insert(job);
+      write_job(st, job, /*before=*/nullptr);
       continue;
     }
     auto key = flow_key_of(st, job);
@@ -152,7 +152,7 @@ std::vector<job_id> accept_specs(scheduler_self self, std::vector<JobSpec>& spec
       start_attempt_in(self, std::move(job), slot, /*before=*/nullptr);
       continue;
     }
-    const auto& record = st.batch.insert(job);
+    const auto& record = write_job(st, job, /*before=*/nullptr);
     sub.entries.push_back({job.ready_seq(), job.id(), record});
     sub.lanes.push_back(lifecycle::lane_of(job.spec().priority()));
     sub.keys.push_back(key);
@@ -374,6 +374,7 @@ void rebuild(scheduler_self self) {
     st.ready.push(e.lane, e.seq, e.id, st.ready.key_of(e.user, e.kind), now);
     ++queued;
   });
+  if (s) s = restore_usage(st);
   if (s) s = restore_pauses(self);
   if (s) s = restore_cron(self);
   // Every BLOCKED job goes to the dependency manager again, which reads what each waits for from the store.
@@ -408,6 +409,7 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
   st.reader = std::move(reader);
   st.deps = std::move(deps);
   st.ready = ready_queue{fair_share_of(ctx->options)};
+  st.quotas = quota_limits_of(ctx->options);
   st.node_retry = backoff_policy{static_cast<micros>(ctx->options.retryBaseMs) * 1000, ctx->options.retryFactor,
                                  static_cast<micros>(ctx->options.retryMaxDelayMs) * 1000, ctx->options.retryJitter};
   auto rate_of = [](const rate_setting& r) {
@@ -434,6 +436,7 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
       [=](control_atom, const JobControl& control) { return control_job(self, control); },
       [=](queues_atom, const QueueControl& control) { return control_queues(self, control); },
       [=](cron_atom, const CronControl& control) { return control_cron(self, control); },
+      [=](usage_atom, const std::string& user) { return usage_of(self->state, user); },
       [=](slots_atom, const std::string& pool, std::vector<slot_actor>& handles) {
         add_slots(self, pool, handles);
       },
