@@ -200,8 +200,8 @@ struct scheduler_state {
   // submit with the same key in the meantime finds them here rather than in the store.
   std::unordered_map<std::string, job_id> pending_unique;
   // Per-user usage (actors/scheduler_quotas.cpp): counters of unfinished jobs by user, those accepted but not
-  // durable yet included; the users whose counters changed since the last commit, whose absolute values the next
-  // commit carries with the changes of state that made them.
+  // durable yet included, so that admission sees every submit before it; the users whose counters changed since
+  // the last commit, whose absolute values the next commit carries with the changes of state that made them.
   std::unordered_map<std::string, user_usage> usage;
   std::vector<std::string> usage_dirty;
   quota_limits quotas;
@@ -292,6 +292,10 @@ quota_limits quota_limits_of(const node_options& options);
 // change against its user's usage (schemas/usage.hpp). Every job record the scheduler writes goes through here.
 // Returns the serialized record.
 const std::string& write_job(scheduler_state& st, const Job& job, const storage::job_position* before);
+// Admission: an error (ec::quota_exceeded) naming each user of `specs` whose usage plus what the specs marked
+// `fresh` (the ones that make new jobs) add would exceed a quota; none if they all fit.
+caf::error check_quotas(const scheduler_state& st, const std::vector<JobSpec>& specs,
+                        const std::vector<bool>& fresh);
 // Puts the counters of the users whose usage changed into the next commit (at its flush).
 void write_usage(scheduler_state& st);
 // Loads the counters from the store (at start; storage recovery has brought them up to date).
@@ -304,8 +308,9 @@ UserUsage usage_of(const scheduler_state& st, const std::string& user);
 caf::result<Job> cancel_job(scheduler_self self, job_id id, const std::string& by);
 // Accepts `specs` (validated) as new jobs in the next commit and returns their ids; `sub.promise`, if pending, is
 // answered with them once they are durable. `origin`: the cron occurrence that produced them (nullptr: a submit).
-std::vector<job_id> accept_specs(scheduler_self self, std::vector<JobSpec>& specs, after_commit::submitted sub,
-                                 const CronOrigin* origin);
+// All or nothing: a request over a user's quota is refused (ec::quota_exceeded) before anything is written.
+caf::expected<std::vector<job_id>> accept_specs(scheduler_self self, std::vector<JobSpec>& specs,
+                                                after_commit::submitted sub, const CronOrigin* origin);
 // Registers `w` to be answered with job `id`'s record once it is terminal.
 void add_waiter(scheduler_self self, job_id id, waiter w);
 // Job `id` is terminal with record `job` (or, without one, as the store says): answers its waiters.
