@@ -144,22 +144,33 @@ std::vector<job_id> dependencies_of(const std::vector<JobSpec>& specs) {
   return ids;
 }
 
-caf::result<NodeStatus> user_status(access_self self, const caller& who) {
+// The node's status with the caller's own usage; for a user (scope "user") only the node's identity besides.
+caf::result<NodeStatus> status_for(access_self self, const caller& who) {
   auto rp = self->make_response_promise<NodeStatus>();
   self->request(self->state.gateway, caf::infinite, status_atom::value)
       .then(
           [=](NodeStatus& full) mutable {
             NodeStatus out;
-            out.set_scope("user");
-            out.set_node(full.node());
-            out.set_version(full.version());
-            *out.mutable_started_at() = full.started_at();
-            out.set_slots_total(full.slots_total());
-            out.set_accepting(full.accepting());
-            out.set_durability(full.durability());
-            *out.mutable_kinds() = full.kinds();
-            out.mutable_usage()->set_user(who.name());
-            rp.deliver(std::move(out));
+            if (sees_all(who)) {
+              out = std::move(full);
+              out.set_scope("node");
+            } else {
+              out.set_scope("user");
+              out.set_node(full.node());
+              out.set_version(full.version());
+              *out.mutable_started_at() = full.started_at();
+              out.set_slots_total(full.slots_total());
+              out.set_accepting(full.accepting());
+              out.set_durability(full.durability());
+              *out.mutable_kinds() = full.kinds();
+            }
+            self->request(self->state.gateway, caf::infinite, usage_atom::value, who.name())
+                .then(
+                    [=](UserUsage& usage) mutable {
+                      *out.mutable_usage() = std::move(usage);
+                      rp.deliver(std::move(out));
+                    },
+                    [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
           },
           [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
   return rp;
@@ -321,8 +332,7 @@ access_actor::behavior_type access(access_self self, engine_context_ptr ctx, gat
       [=](status_atom, const std::string& token) -> caf::result<NodeStatus> {
         auto who = authenticate(self, token);
         if (!who) return who.error();
-        if (!sees_all(*who)) return user_status(self, *who);
-        return self->delegate(self->state.gateway, status_atom::value);
+        return status_for(self, *who);
       },
       [=](plan_atom, const std::string& token, job_id id) -> caf::result<ExecutionPlan> {
         auto who = authenticate(self, token);

@@ -79,6 +79,9 @@ gateway_internal_actor::behavior_type gateway(gateway_self self, engine_context_
       [=](status_atom) -> caf::result<NodeStatus> {
         return self->delegate(self->state.scheduler, status_atom::value);
       },
+      [=](usage_atom, std::string& user) -> caf::result<UserUsage> {
+        return self->delegate(self->state.scheduler, usage_atom::value, std::move(user));
+      },
       [=](engine_atom, scheduler_actor& scheduler, reader_actor& reader) {
         self->state.scheduler = std::move(scheduler);
         self->state.reader = std::move(reader);

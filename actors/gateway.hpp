@@ -15,7 +15,9 @@ using engine_atom = caf::atom_constant<caf::atom("engine")>;
 
 // The gateway's full interface: the public one plus the supervisor's handle updates.
 using gateway_internal_actor =
-    gateway_actor::extend<caf::reacts_to<engine_atom, scheduler_actor, reader_actor>>;
+    gateway_actor::extend<caf::reacts_to<engine_atom, scheduler_actor, reader_actor>,
+                          // A user's unfinished jobs and limits (for the access actor's status).
+                          caf::replies_to<usage_atom, std::string>::with<UserUsage>>;
 
 gateway_internal_actor spawn_gateway(caf::actor_system& sys, engine_context_ptr ctx, scheduler_actor scheduler,
                                      reader_actor reader);

@@ -44,6 +44,7 @@ using due_atom = caf::atom_constant<caf::atom("due")>;
 using cleanup_atom = caf::atom_constant<caf::atom("cleanup")>;
 using refill_atom = caf::atom_constant<caf::atom("refill")>;
 using cron_tick_atom = caf::atom_constant<caf::atom("crontick")>;
+using usage_atom = caf::atom_constant<caf::atom("usage")>;
 
 // --- journal ---------------------------------------------------------------------------------------------------
 
@@ -112,6 +113,9 @@ using scheduler_actor = caf::typed_actor<
     caf::replies_to<control_atom, JobControl>::with<Job>,
     caf::replies_to<queues_atom, QueueControl>::with<QueueList>,
     caf::replies_to<cron_atom, CronControl>::with<CronList>,
+    // A user's usage: its unfinished jobs and their payload bytes (accepted ones not yet durable included), its
+    // running jobs, and its quotas in force (maxQueuedPerUser, maxPayloadMBPerUser in bytes; 0: none).
+    caf::replies_to<usage_atom, std::string>::with<UserUsage>,
     // A pool offers its slots (pool name, slots). Slots stay until they die or the pool leaves.
     caf::reacts_to<slots_atom, std::string, std::vector<slot_actor>>,
     // Stops claiming; replies when nothing runs and everything is durable.
@@ -164,4 +168,5 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_internal, caf::first_custom_type_id + 100)
   CAF_ADD_TYPE_ID(troupe_internal, (std::vector<troupe::dependency_event>))
   CAF_ADD_TYPE_ID(troupe_internal, (troupe::dependency_decision))
   CAF_ADD_TYPE_ID(troupe_internal, (std::vector<troupe::dependency_decision>))
+  CAF_ADD_TYPE_ID(troupe_internal, (troupe::UserUsage))
 CAF_END_TYPE_ID_BLOCK(troupe_internal)

@@ -57,6 +57,8 @@ caf::expected<std::unique_ptr<node>> node::start(caf::actor_system& system, cons
   if (report.requeued + report.dead > 0)
     spdlog::info("recovery: {} jobs that were running went back to READY, {} had no attempts left (DEAD)",
                  report.requeued, report.dead);
+  if (report.usage_rebuilt)
+    spdlog::info("recovery: per-user usage counted from the store's unfinished jobs ({} users)", report.usage_users);
   if (options.bootstrapAdmin) {
     auto token_file = options.data + "/admin.token";
     auto created = bootstrap_admin(*store, token_file, wall->now());

@@ -169,6 +169,11 @@ size_t ready_queue::running_of_kind(std::string_view kind) const {
   return k == nullptr ? 0 : kinds_[*k].running;
 }
 
+size_t ready_queue::running_of_user(std::string_view user) const {
+  auto* u = find_id(user_ids_, user);
+  return u == nullptr ? 0 : users_[*u].running;
+}
+
 std::vector<std::string> ready_queue::kinds() const {
   std::vector<std::string> out;
   for (const auto& [name, id] : kind_ids_) out.push_back(name);

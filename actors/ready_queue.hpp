@@ -92,6 +92,8 @@ class ready_queue {
   // Queued (not removed) and running jobs of a kind, by name; 0 for a kind never seen.
   size_t queued_of_kind(std::string_view kind) const;
   size_t running_of_kind(std::string_view kind) const;
+  // Running jobs of a user, by name; 0 for a user never seen.
+  size_t running_of_user(std::string_view user) const;
   // The kinds seen so far.
   std::vector<std::string> kinds() const;
   // The next eligible job, skipping removed ones, counted as running for its user and kind until finished().

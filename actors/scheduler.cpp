@@ -92,37 +92,50 @@ job_id existing_unique(scheduler_state& st, const std::string& key, const JobSpe
 
 }  // namespace
 
-std::vector<job_id> accept_specs(scheduler_self self, std::vector<JobSpec>& specs, after_commit::submitted sub,
-                                 const CronOrigin* origin) {
+caf::expected<std::vector<job_id>> accept_specs(scheduler_self self, std::vector<JobSpec>& specs,
+                                                after_commit::submitted sub, const CronOrigin* origin) {
   auto& st = self->state;
   auto n = specs.size();
-  auto first = st.ctx->store->take_ids(n);
   auto now = st.ctx->wall->now();
+  // Unique jobs: a spec whose idempotency key names a job that has not ended (or ended within the window), or an
+  // earlier spec of this request, gets that job's id instead of a new job; only the others (`fresh`) make jobs
+  // and count against quotas. The scheduler handles submits one at a time, so this is atomic.
+  std::vector<bool> fresh(n, true);
+  std::vector<job_id> existing(n, 0);  // a duplicate of a job stored or accepted earlier: that job
+  std::vector<size_t> same_as(n, n);   // a duplicate of an earlier spec of this request: that spec
+  std::vector<std::string> unique_keys(n);
+  std::unordered_map<std::string, size_t> first_with_key;
+  for (size_t i = 0; i < n; ++i) {
+    if (specs[i].idempotency_key().empty()) continue;
+    unique_keys[i] = storage::keys::unique_prefix(specs[i].user(), specs[i].idempotency_key());
+    if (auto it = first_with_key.find(unique_keys[i]); it != first_with_key.end()) {
+      same_as[i] = it->second;
+      fresh[i] = false;
+    } else if ((existing[i] = existing_unique(st, unique_keys[i], specs[i], now)) != 0) {
+      fresh[i] = false;
+    } else {
+      first_with_key.emplace(unique_keys[i], i);
+    }
+  }
+  // Admission, before anything is taken or written: the whole request fits its users' quotas, or none of it goes.
+  if (auto err = check_quotas(st, specs, fresh)) return err;
+  auto first = st.ctx->store->take_ids(n);
+  std::vector<job_id> ids(n);
+  for (size_t i = 0; i < n; ++i) {
+    ids[i] = fresh[i] ? first + i : existing[i] != 0 ? existing[i] : ids[same_as[i]];
+    if (!fresh[i] || unique_keys[i].empty()) continue;
+    st.pending_unique[unique_keys[i]] = ids[i];
+    sub.unique.emplace_back(std::move(unique_keys[i]), ids[i]);
+  }
   sub.ids.reserve(n);
   sub.entries.reserve(n);
   sub.lanes.reserve(n);
   sub.keys.reserve(n);
-  // Unique jobs: a spec whose idempotency key names a job that has not ended (or ended within the window) gets
-  // that job's id instead of a new job. The scheduler handles submits one at a time, so this is atomic.
-  std::vector<job_id> ids(n);
-  std::vector<bool> duplicate(n, false);
-  for (size_t i = 0; i < n; ++i) {
-    ids[i] = first + i;
-    if (specs[i].idempotency_key().empty()) continue;
-    auto key = storage::keys::unique_prefix(specs[i].user(), specs[i].idempotency_key());
-    if (auto existing = existing_unique(st, key, specs[i], now)) {
-      ids[i] = existing;
-      duplicate[i] = true;
-      continue;
-    }
-    st.pending_unique[key] = ids[i];
-    sub.unique.emplace_back(std::move(key), ids[i]);
-  }
   resolve_refs(specs, ids);
   for (size_t i = 0; i < n; ++i) {
     auto id = ids[i];
     sub.ids.push_back(id);
-    if (duplicate[i]) continue;
+    if (!fresh[i]) continue;
     Job job;
     *job.mutable_spec() = std::move(specs[i]);
     if (origin != nullptr) *job.mutable_cron() = *origin;
@@ -132,7 +145,7 @@ std::vector<job_id> accept_specs(scheduler_self self, std::vector<JobSpec>& spec
       lifecycle::accept_blocked(job, id, now);
       ++st.blocked_jobs;
       st.after.dep_events.push_back({id, Job::BLOCKED, batch});
-      st.batch.insert(job);
+      write_job(st, job, /*before=*/nullptr);
       continue;
     }
     lifecycle::accept(job, id, now, st.ctx->store->take_ready_seq());
@@ -140,7 +153,7 @@ std::vector<job_id> accept_specs(scheduler_self self, std::vector<JobSpec>& spec
     if (job.state() == Job::SCHEDULED) {  // its run_at is ahead: the timer queue takes it once it is durable
       ++st.scheduled_jobs;
       st.after.scheduled.emplace_back(to_micros(job.scheduled_for()), id);
-      st.batch.insert(job);
+      write_job(st, job, /*before=*/nullptr);
       continue;
     }
     auto key = flow_key_of(st, job);
@@ -152,7 +165,7 @@ std::vector<job_id> accept_specs(scheduler_self self, std::vector<JobSpec>& spec
       start_attempt_in(self, std::move(job), slot, /*before=*/nullptr);
       continue;
     }
-    const auto& record = st.batch.insert(job);
+    const auto& record = write_job(st, job, /*before=*/nullptr);
     sub.entries.push_back({job.ready_seq(), job.id(), record});
     sub.lanes.push_back(lifecycle::lane_of(job.spec().priority()));
     sub.keys.push_back(key);
@@ -173,7 +186,8 @@ caf::result<std::vector<job_id>> submit(scheduler_self self, std::vector<JobSpec
   after_commit::submitted sub;
   sub.promise = self->make_response_promise<std::vector<job_id>>();
   auto rp = sub.promise;
-  accept_specs(self, specs, std::move(sub), /*origin=*/nullptr);
+  // Refusals go through the promise: once it exists, CAF 0.17 drops an error the handler returns.
+  if (auto ids = accept_specs(self, specs, std::move(sub), /*origin=*/nullptr); !ids) rp.deliver(ids.error());
   return rp;
 }
 
@@ -374,6 +388,7 @@ void rebuild(scheduler_self self) {
     st.ready.push(e.lane, e.seq, e.id, st.ready.key_of(e.user, e.kind), now);
     ++queued;
   });
+  if (s) s = restore_usage(st);
   if (s) s = restore_pauses(self);
   if (s) s = restore_cron(self);
   // Every BLOCKED job goes to the dependency manager again, which reads what each waits for from the store.
@@ -408,6 +423,7 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
   st.reader = std::move(reader);
   st.deps = std::move(deps);
   st.ready = ready_queue{fair_share_of(ctx->options)};
+  st.quotas = quota_limits_of(ctx->options);
   st.node_retry = backoff_policy{static_cast<micros>(ctx->options.retryBaseMs) * 1000, ctx->options.retryFactor,
                                  static_cast<micros>(ctx->options.retryMaxDelayMs) * 1000, ctx->options.retryJitter};
   auto rate_of = [](const rate_setting& r) {
@@ -434,6 +450,7 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
       [=](control_atom, const JobControl& control) { return control_job(self, control); },
       [=](queues_atom, const QueueControl& control) { return control_queues(self, control); },
       [=](cron_atom, const CronControl& control) { return control_cron(self, control); },
+      [=](usage_atom, const std::string& user) { return usage_of(self->state, user); },
       [=](slots_atom, const std::string& pool, std::vector<slot_actor>& handles) {
         add_slots(self, pool, handles);
       },

@@ -16,6 +16,9 @@
 // - dependencies: jobs that wait (dependencies, batch callbacks) are stored BLOCKED. Once durable, they, every
 //   job that ends and every job of a batch are reported to the dependency manager (while any job is BLOCKED);
 //   its decisions (release, cancel) are carried out for the jobs still BLOCKED in the store.
+// - quotas: counts each user's unfinished jobs and payload bytes with every change it writes (durable in the same
+//   commit), refuses a submit over a user's quota whole (ec::quota_exceeded), and answers usage requests
+//   (actors/scheduler_quotas.cpp).
 // It never blocks on writes; the only storage reads it makes itself are for await/cancel of jobs it does not
 // hold and for the jobs the dependency manager releases or cancels.
 

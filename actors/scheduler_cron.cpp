@@ -67,21 +67,30 @@ due_occurrences due_until(const cron_entry& e, micros now) {
   return out;
 }
 
-// Occurrence `at` of `e` fires: its job joins the next commit with the schedule's progress. A template that this
-// node no longer accepts (its kind is gone, say) makes no job; the schedule records why and goes on.
-void fire(scheduler_self self, cron_entry& e, micros at, bool caught_up) {
+// The job of occurrence `at` of `e`, accepted into the next commit (its id), or why there is none: a template that
+// this node no longer accepts (its kind is gone, say), or a job over its user's quota.
+caf::expected<job_id> accept_occurrence(scheduler_self self, const cron_entry& e, micros at, bool caught_up) {
   auto& st = self->state;
   std::vector<JobSpec> specs{e.record.job()};
-  if (auto err = validate_spec(specs[0], st.ctx->options, *st.ctx->kinds)) {
-    spdlog::error("cron {}: the occurrence of {} makes no job: {}", e.record.name(), time_text(at), describe(err));
-    e.record.set_last_error(describe(err));
+  if (auto err = validate_spec(specs[0], st.ctx->options, *st.ctx->kinds)) return err;
+  CronOrigin origin;
+  origin.set_schedule(e.record.name());
+  set_timestamp(origin.mutable_occurrence(), at);
+  origin.set_caught_up(caught_up);
+  auto ids = accept_specs(self, specs, after_commit::submitted{}, &origin);
+  if (!ids) return std::move(ids.error());
+  return ids->front();
+}
+
+// Occurrence `at` of `e` fires: its job joins the next commit with the schedule's progress. An occurrence that
+// makes no job (accept_occurrence) is recorded all the same; the schedule says why and goes on.
+void fire(scheduler_self self, cron_entry& e, micros at, bool caught_up) {
+  if (auto id = accept_occurrence(self, e, at, caught_up); !id) {
+    spdlog::error("cron {}: the occurrence of {} makes no job: {}", e.record.name(), time_text(at),
+                  describe(id.error()));
+    e.record.set_last_error(describe(id.error()));
   } else {
-    CronOrigin origin;
-    origin.set_schedule(e.record.name());
-    set_timestamp(origin.mutable_occurrence(), at);
-    origin.set_caught_up(caught_up);
-    auto ids = accept_specs(self, specs, after_commit::submitted{}, &origin);
-    e.record.set_last_job(ids.front());
+    e.record.set_last_job(*id);
     e.record.set_fired(e.record.fired() + 1);
     e.record.clear_last_error();
   }

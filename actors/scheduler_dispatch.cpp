@@ -76,7 +76,7 @@ void schedule_flush(scheduler_self self) {
 
 void queue_final(scheduler_self self, Job job, const storage::job_position& before) {
   auto& st = self->state;
-  const auto& record = st.batch.update(job, before);
+  const auto& record = write_job(st, job, &before);
   st.finishing.insert(job.id());
   if (lifecycle::is_terminal(job.state()) && st.blocked_jobs > 0)
     st.after.dep_events.push_back({job.id(), job.state(), job.spec().batch()});
@@ -214,8 +214,7 @@ void start_attempt_in(scheduler_self self, Job job, uint32_t slot, const storage
   lease.set_node(st.ctx->node_name);
   lease.set_slot(slot);
   lifecycle::start_attempt(job, lease, st.ctx->wall->now());
-  if (before == nullptr) st.batch.insert(job);
-  else st.batch.update(job, *before);
+  write_job(st, job, before);
   auto id = job.id();
   auto& run = st.running[id];
   run.slot = slot;
@@ -395,6 +394,7 @@ void flush(scheduler_self self) {
   auto& st = self->state;
   st.flush_scheduled = false;
   if (st.batch.empty() && st.after.empty()) return;
+  write_usage(st);
   auto done = std::make_shared<after_commit>(std::move(st.after));
   st.after = after_commit{};
   ++st.writes_in_flight;

@@ -31,6 +31,7 @@
 #include "actors/ready_queue.hpp"
 #include "schemas/backoff.hpp"
 #include "schemas/cron.hpp"
+#include "schemas/usage.hpp"
 
 namespace troupe {
 
@@ -128,6 +129,22 @@ struct cron_entry {
   std::optional<micros> next;  // its next occurrence; nullopt while paused, or if it has none
 };
 
+// Per-user quotas from the options (maxQueuedPerUser, maxPayloadMBPerUser and their overrides; 0: no limit).
+struct quota_limits {
+  uint64_t jobs = 0;
+  uint64_t payload_bytes = 0;
+  std::unordered_map<std::string, uint32_t> user_jobs = {};        // userQueuedLimits
+  std::unordered_map<std::string, uint32_t> user_payload_mb = {};  // userPayloadLimitsMB
+  uint64_t jobs_of(const std::string& user) const;
+  uint64_t payload_bytes_of(const std::string& user) const;
+};
+
+// One user's usage as the scheduler keeps it: every unfinished job it accepted or changed, durable or not.
+struct user_usage {
+  usage_counter counter = {};
+  bool dirty = false;  // changed since the last commit: written into the next one (scheduler_state.usage_dirty)
+};
+
 struct scheduler_state {
   static inline const char* name = "troupe.scheduler";
 
@@ -182,6 +199,12 @@ struct scheduler_state {
   // Idempotency keys (storage::keys::unique_prefix) of jobs accepted but not durable yet, and their ids: a second
   // submit with the same key in the meantime finds them here rather than in the store.
   std::unordered_map<std::string, job_id> pending_unique;
+  // Per-user usage (actors/scheduler_quotas.cpp): counters of unfinished jobs by user, those accepted but not
+  // durable yet included, so that admission sees every submit before it; the users whose counters changed since
+  // the last commit, whose absolute values the next commit carries with the changes of state that made them.
+  std::unordered_map<std::string, user_usage> usage;
+  std::vector<std::string> usage_dirty;
+  quota_limits quotas;
   scheduler_counters counters;
   throughput_window throughput;
   micros started_at = 0;
@@ -262,13 +285,32 @@ storage::status restore_cron(scheduler_self self);
 // The cron timer fired: each schedule whose occurrence came produces its job.
 void fire_cron(scheduler_self self);
 
+// --- scheduler_quotas.cpp ---
+// The quotas that the options set (they were validated when parsed).
+quota_limits quota_limits_of(const node_options& options);
+// Puts a job's record into the next commit: a new job (`before` nullptr) or a change from `before`. Counts the
+// change against its user's usage (schemas/usage.hpp). Every job record the scheduler writes goes through here.
+// Returns the serialized record.
+const std::string& write_job(scheduler_state& st, const Job& job, const storage::job_position* before);
+// Admission: an error (ec::quota_exceeded) naming each user of `specs` whose usage plus what the specs marked
+// `fresh` (the ones that make new jobs) add would exceed a quota; none if they all fit.
+caf::error check_quotas(const scheduler_state& st, const std::vector<JobSpec>& specs,
+                        const std::vector<bool>& fresh);
+// Puts the counters of the users whose usage changed into the next commit (at its flush).
+void write_usage(scheduler_state& st);
+// Loads the counters from the store (at start; storage recovery has brought them up to date).
+storage::status restore_usage(scheduler_state& st);
+// A user's usage, running jobs and quotas, as the usage message answers.
+UserUsage usage_of(const scheduler_state& st, const std::string& user);
+
 // --- scheduler.cpp ---
 // Cancels a job for `by` (empty: a client); answered with the record it ends with.
 caf::result<Job> cancel_job(scheduler_self self, job_id id, const std::string& by);
 // Accepts `specs` (validated) as new jobs in the next commit and returns their ids; `sub.promise`, if pending, is
 // answered with them once they are durable. `origin`: the cron occurrence that produced them (nullptr: a submit).
-std::vector<job_id> accept_specs(scheduler_self self, std::vector<JobSpec>& specs, after_commit::submitted sub,
-                                 const CronOrigin* origin);
+// All or nothing: a request over a user's quota is refused (ec::quota_exceeded) before anything is written.
+caf::expected<std::vector<job_id>> accept_specs(scheduler_self self, std::vector<JobSpec>& specs,
+                                                after_commit::submitted sub, const CronOrigin* origin);
 // Registers `w` to be answered with job `id`'s record once it is terminal.
 void add_waiter(scheduler_self self, job_id id, waiter w);
 // Job `id` is terminal with record `job` (or, without one, as the store says): answers its waiters.

@@ -8,6 +8,7 @@
 #include "schemas/backoff.hpp"
 #include "schemas/cron.hpp"
 #include "schemas/time.hpp"
+#include "schemas/usage.hpp"
 #include "troupe/error.hpp"
 
 namespace troupe {
@@ -31,12 +32,12 @@ caf::error validate_spec(JobSpec& spec, const node_options& options, const kind_
   if (!JobSpec::Priority_IsValid(spec.priority()))
     return make_error(ec::invalid_argument,
                       fmt::format("priority {} is not one of CRITICAL, HIGH, NORMAL, LOW", int{spec.priority()}));
-  auto payload_bytes = spec.payload().ByteSizeLong();
+  auto bytes = payload_bytes(spec);
   auto limit = static_cast<size_t>(options.maxJobPayloadSizeMB) << 20;
-  if (payload_bytes > limit)
+  if (bytes > limit)
     return make_error(ec::payload_too_large,
                       fmt::format("payload is {:.1f} MiB, over maxJobPayloadSizeMB ({} MiB)",
-                                  static_cast<double>(payload_bytes) / (1 << 20), options.maxJobPayloadSizeMB));
+                                  static_cast<double>(bytes) / (1 << 20), options.maxJobPayloadSizeMB));
   if (spec.has_timeout()) {
     auto timeout = to_micros(spec.timeout());
     auto limit = static_cast<micros>(kind->max_timeout().count());

@@ -118,4 +118,10 @@ std::string audit(int64_t at_us, uint64_t seq) {
   return out;
 }
 
+std::string usage(std::string_view user) {
+  std::string out{meta_usage_prefix};
+  out.append(user);
+  return out;
+}
+
 }  // namespace troupe::storage::keys

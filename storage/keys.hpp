@@ -13,7 +13,9 @@
 //                                                                       "runner_stopped": who paused or stopped;
 //                                                                       "cron:" . name: CronSchedule (protobuf);
 //                                                                       "audit:" . at_us (8) . seq (8): ControlEvent;
-//                                                                       "user:" . name: User (protobuf)
+//                                                                       "user:" . name: User (protobuf);
+//                                                                       "usage:" . user: UsageCounter;
+//                                                                       "usage_counted": the store keeps them
 //   blocked        id (8)                               empty           BLOCKED jobs (dependencies, batch callbacks)
 //   deps           parent id (8) . child id (8)         empty           dependency edges, until the child is deleted
 //   unique         user . 0x00 . key . 0x00 . id (8)    empty           idempotency keys, until the job is deleted
@@ -58,6 +60,11 @@ inline constexpr std::string_view meta_audit_prefix = "audit:";
 // An API user's record (User, with the salted hash of its token).
 inline constexpr std::string_view meta_user_prefix = "user:";
 std::string audit(int64_t at_us, uint64_t seq);
+// Per-user usage counters (storage/usage.hpp): "usage:" . user -> UsageCounter (no record: nothing), and the marker
+// "usage_counted" that says the store keeps them (stores written before they existed have none).
+inline constexpr std::string_view meta_usage_prefix = "usage:";
+inline constexpr std::string_view meta_usage_counted = "usage_counted";
+std::string usage(std::string_view user);
 // The value of a history entry whose job has relations to delete with it (edges, batch entries); otherwise empty.
 inline constexpr char history_has_relations = 'r';
 

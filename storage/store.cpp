@@ -235,6 +235,13 @@ status job_store::scan_meta(std::string_view prefix,
   return from_rocksdb(it->status());
 }
 
+status job_store::get_meta(std::string_view key, std::string* value) const {
+  auto st = impl_->db->Get(rocksdb::ReadOptions{}, impl_->handle(cf::meta), rocksdb::Slice{key.data(), key.size()},
+                           value);
+  if (st.IsNotFound()) return status::not_found("no record '" + std::string{key} + "' in meta");
+  return from_rocksdb(st);
+}
+
 status job_store::scan_scheduled(const std::function<void(micros, uint64_t)>& fn) const {
   return scan_prefix(*impl_, cf::scheduled, {}, [&](std::string_view key) {
     if (key.size() == 16) fn(keys::time_of_timed_key(key), keys::id_of_timed_key(key));

@@ -54,6 +54,8 @@ class job_store {
   // Every record in `meta` whose name starts with `prefix`, in name order.
   status scan_meta(std::string_view prefix,
                    const std::function<void(std::string_view key, std::string_view value)>& fn) const;
+  // The record in `meta` named `key`; not_found if there is none.
+  status get_meta(std::string_view key, std::string* value) const;
   // Every SCHEDULED job's due time and id, earliest first.
   status scan_scheduled(const std::function<void(micros at, uint64_t id)>& fn) const;
   // Every BLOCKED job's id, in id order.

@@ -198,6 +198,21 @@ caf::expected<CronList> engine_fixture::try_cron(const CronControl& control) {
   return ask<CronList>(cron_atom::value, control);
 }
 
+caf::expected<UserUsage> engine_fixture::try_usage(const std::string& user) {
+  auto scheduler = caf::actor_cast<scheduler_actor>(actor_named("troupe.scheduler"));
+  (*self_)->send(scheduler, usage_atom::value, user);
+  run();
+  auto reply = take_reply<UserUsage>();
+  if (!reply) BOOST_FAIL("engine_fixture: the scheduler did not answer a usage request");
+  return std::move(*reply);
+}
+
+UserUsage engine_fixture::usage(const std::string& user) {
+  auto u = try_usage(user);
+  if (!u) BOOST_FAIL("usage of '" << user << "' failed: " << describe(u.error()));
+  return std::move(*u);
+}
+
 caf::expected<BatchSummary> engine_fixture::try_batch(const std::string& name) {
   return ask<BatchSummary>(batch_atom::value, name);
 }

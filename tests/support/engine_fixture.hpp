@@ -123,6 +123,9 @@ class engine_fixture {
   caf::expected<Job> try_control(const JobControl& control);
   caf::expected<QueueList> try_queues(const QueueControl& control);
   caf::expected<CronList> try_cron(const CronControl& control);
+  // A user's usage, asked of the scheduler itself (the gateway does not offer it).
+  caf::expected<UserUsage> try_usage(const std::string& user);
+  UserUsage usage(const std::string& user);
   // Lower level: send without running, to put several requests in the mailboxes at once; then run() and take
   // the answers (nullopt: none came). Answers of different types can be taken in any order.
   void send_submit(std::vector<JobSpec> specs);

@@ -263,6 +263,8 @@ BOOST_AUTO_TEST_CASE(a_users_status_shows_the_node_and_not_other_users_work) {
   BOOST_REQUIRE(mine);
   BOOST_TEST(mine->scope() == "user");
   BOOST_TEST(mine->usage().user() == "alice");
+  BOOST_TEST(mine->usage().jobs() == 0u);
+  BOOST_TEST(ask<NodeStatus>(status_atom::value, bob)->usage().jobs() == 1u, "bob's own unfinished job");
   BOOST_TEST(mine->submitted_total() == 0u, "node-wide counters are left out");
   BOOST_TEST(mine->depth_size() == 0);
   BOOST_TEST(!mine->node().empty());

@@ -266,6 +266,17 @@ UserList sample(const sample_context&, tag<UserList>) {
   return l;
 }
 
+UserUsage sample(const sample_context&, tag<UserUsage>) {
+  UserUsage u;
+  u.set_user("alice");
+  u.set_jobs(998);
+  u.set_payload_bytes(1'048'000);
+  u.set_running(3);
+  u.set_jobs_limit(1000);
+  u.set_payload_limit(1 << 20);
+  return u;
+}
+
 dependency_event sample(const sample_context&, tag<dependency_event>) {
   return dependency_event{12, Job::DEAD, "nightly"};
 }
@@ -426,7 +437,7 @@ BOOST_AUTO_TEST_CASE(every_type_of_the_peer_protocol_block_round_trips) {
 }
 
 BOOST_AUTO_TEST_CASE(every_type_of_the_internal_block_round_trips) {
-  static_assert(caf::id_block::troupe_internal::end - caf::id_block::troupe_internal::begin == 8,
+  static_assert(caf::id_block::troupe_internal::end - caf::id_block::troupe_internal::begin == 9,
                 "a type was added to the troupe_internal block: it is covered by check_block, check its sample");
   check_block<caf::id_block::troupe_internal>();
 }

@@ -1,16 +1,19 @@
 // Recovery at open (storage/recovery.hpp): jobs that were RUNNING when the node stopped go back to
 // READY with their attempt counted, at the back of their lane, or end DEAD when that was their last
-// attempt; nothing else changes, and a second recovery has nothing to do. On a real RocksDB in a
-// temporary directory.
+// attempt; nothing else changes, and a second recovery has nothing to do. The per-user usage counters
+// follow the jobs it ends DEAD, and a store without counters has them counted once. On a real RocksDB
+// in a temporary directory.
 
 #define BOOST_TEST_MODULE recovery
 #include <boost/test/unit_test.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "storage/recovery.hpp"
 #include "storage/store.hpp"
+#include "storage/usage.hpp"
 #include "storage/write_batch.hpp"
 #include "support/jobs.hpp"
 #include "support/store_fixture.hpp"
@@ -199,14 +202,57 @@ BOOST_FIXTURE_TEST_CASE(a_store_without_running_jobs_needs_no_recovery, test::st
   batch.insert(make_job(1, Job::READY, {.ready_seq = 1}));
   batch.insert(make_job(2, Job::CANCELLED, {.finished_at = t0 + 5}));
   write(batch);
+  recovery_report report{7, 7};
+  auto s = storage::recover_interrupted(*store, t0 + 100, &report);  // counts the usage: the store has none yet
+  BOOST_REQUIRE_MESSAGE(s.is_ok(), s.message());
+  BOOST_TEST(report.usage_rebuilt);
   auto writes = store->stats().writes;
 
-  recovery_report report{7, 7};
-  auto s = storage::recover_interrupted(*store, t0 + 100, &report);
+  s = storage::recover_interrupted(*store, t0 + 100, &report);
   BOOST_REQUIRE_MESSAGE(s.is_ok(), s.message());
   BOOST_TEST(report.requeued == 0u);
   BOOST_TEST(report.dead == 0u);
+  BOOST_TEST(!report.usage_rebuilt);
   BOOST_TEST(store->stats().writes == writes);  // nothing to write
   BOOST_TEST(queue() == (entries{{2, 1, 1}}), tt::per_element());
   BOOST_TEST(get(1).state() == Job::READY);
+}
+
+namespace {
+
+std::string usage_text(const storage::usage_map& usage) {
+  std::map<std::string, usage_counter> sorted(usage.begin(), usage.end());
+  std::string out;
+  for (const auto& [user, c] : sorted)
+    if (!c.empty()) out += user + ": " + std::to_string(c.jobs) + " jobs, " + std::to_string(c.payload_bytes) + " B; ";
+  return out;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(a_job_ended_dead_stops_counting_in_the_same_write, stopped_node) {
+  size_t users = 0;
+  BOOST_REQUIRE(storage::rebuild_usage(*store, &users).is_ok());  // a store that keeps counters
+  storage::usage_map usage;
+  BOOST_REQUIRE(storage::load_usage(*store, &usage).is_ok());
+  BOOST_TEST(usage_text(usage) == "alice: 4 jobs, 0 B; ");
+  auto writes = store->stats().writes;
+  auto report = recover();
+  BOOST_TEST(!report.usage_rebuilt);
+  BOOST_TEST(store->stats().writes == writes + 1, "the jobs and the counters in one write");
+  BOOST_REQUIRE(storage::load_usage(*store, &usage).is_ok());
+  BOOST_TEST(usage_text(usage) == "alice: 3 jobs, 0 B; ");
+  storage::usage_map counted;
+  BOOST_REQUIRE(storage::count_usage(*store, &counted).is_ok());
+  BOOST_TEST(usage_text(counted) == usage_text(usage));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_store_without_counters_has_them_counted_once_after_recovery, stopped_node) {
+  auto report = recover();
+  BOOST_TEST(report.usage_rebuilt);
+  BOOST_TEST(report.usage_users == 1u);
+  storage::usage_map usage;
+  BOOST_REQUIRE(storage::load_usage(*store, &usage).is_ok());
+  BOOST_TEST(usage_text(usage) == "alice: 3 jobs, 0 B; ", "the job ended DEAD is not counted");
+  BOOST_TEST(!recover().usage_rebuilt);
 }
