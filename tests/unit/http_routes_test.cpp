@@ -1,0 +1,404 @@
+#define BOOST_TEST_MODULE http_routes
+#include <boost/test/unit_test.hpp>
+
+// The HTTP API's routes (api/routes.hpp) against a fake node: which node call each method and path makes, with
+// which token and arguments, and what status and JSON come back, errors included. No sockets, no actors: the
+// fake answers at once, so every response is there when handle() returns.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/routes.hpp"
+#include "troupe/json.hpp"
+
+using namespace troupe;
+using namespace troupe::api;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// Records every call and answers with the canned values below, or with `error` when it is set.
+struct fake_node : node_api {
+  std::vector<std::string> calls;  // "submit", "list", ... in order
+  std::vector<std::string> tokens;
+  caf::error error;
+
+  std::vector<JobSpec> specs;
+  uint64_t id = 0;
+  JobQuery query;
+  JobControl job_control;
+  std::vector<QueueControl> queue_controls;
+  CronControl cron_control;
+  UserControl user_control;
+
+  std::vector<uint64_t> ids = {7};
+  Job job;
+  JobPage page;
+  NodeStatus node_status;
+  QueueList queue_list;
+  QueueList history;  // the answer to HISTORY
+  CronList cron_list;
+  UserList user_list;
+
+  template <class T>
+  void answer(const char* name, const std::string& token, const reply<T>& done, const T& value) {
+    calls.emplace_back(name);
+    tokens.push_back(token);
+    if (error) done(error);
+    else done(value);
+  }
+
+  void submit(const std::string& token, std::vector<JobSpec> s, reply<std::vector<uint64_t>> done) override {
+    specs = std::move(s);
+    answer("submit", token, done, ids);
+  }
+  void get_job(const std::string& token, uint64_t i, reply<Job> done) override {
+    id = i;
+    answer("get_job", token, done, job);
+  }
+  void list(const std::string& token, JobQuery q, reply<JobPage> done) override {
+    query = std::move(q);
+    answer("list", token, done, page);
+  }
+  void cancel(const std::string& token, uint64_t i, reply<Job> done) override {
+    id = i;
+    answer("cancel", token, done, job);
+  }
+  void status(const std::string& token, reply<NodeStatus> done) override {
+    answer("status", token, done, node_status);
+  }
+  void control(const std::string& token, JobControl c, reply<Job> done) override {
+    job_control = std::move(c);
+    answer("control", token, done, job);
+  }
+  void queues(const std::string& token, QueueControl c, reply<QueueList> done) override {
+    auto action = c.action();
+    queue_controls.push_back(std::move(c));
+    answer("queues", token, done, action == QueueControl::HISTORY ? history : queue_list);
+  }
+  void cron(const std::string& token, CronControl c, reply<CronList> done) override {
+    cron_control = std::move(c);
+    answer("cron", token, done, cron_list);
+  }
+  void users(const std::string& token, UserControl c, reply<UserList> done) override {
+    user_control = std::move(c);
+    answer("users", token, done, user_list);
+  }
+};
+
+struct routes_fixture {
+  fake_node* node = new fake_node;
+  router routes{std::unique_ptr<node_api>{node}};
+
+  http_response call(std::string method, std::string target, std::string body = "",
+                     std::string authorization = "Bearer alice.s3cret") {
+    std::optional<http_response> response;
+    routes.handle({std::move(method), std::move(target), std::move(authorization), std::move(body)},
+                  [&](http_response r) {
+                    BOOST_REQUIRE_MESSAGE(!response, "answered twice");
+                    response = std::move(r);
+                  });
+    BOOST_REQUIRE_MESSAGE(response, "no answer");
+    return *response;
+  }
+
+  std::string header(const http_response& r, const std::string& name) {
+    for (const auto& [n, v] : r.headers)
+      if (n == name) return v;
+    return "";
+  }
+};
+
+ApiError error_of(const http_response& r) {
+  ApiError e;
+  BOOST_REQUIRE_MESSAGE(!from_json(r.body, &e), "an ApiError: " << r.body);
+  return e;
+}
+
+template <class T>
+T parse(const http_response& r) {
+  T message;
+  auto err = from_json(r.body, &message);
+  BOOST_REQUIRE_MESSAGE(!err, "a " << T::descriptor()->name() << ": " << r.body << " (" << describe(err) << ")");
+  return message;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(routes, routes_fixture)
+
+BOOST_AUTO_TEST_CASE(health_and_ready_need_no_token_and_ready_says_503_once_shutdown_begins) {
+  BOOST_TEST(call("GET", "/health", "", "").status == 200u);
+  BOOST_TEST(call("GET", "/ready", "", "").status == 200u);
+  routes.begin_shutdown();
+  BOOST_TEST(call("GET", "/health", "", "").status == 200u);
+  auto ready = call("GET", "/ready", "", "");
+  BOOST_TEST(ready.status == 503u);
+  BOOST_TEST(error_of(ready).error().code() == "shutting_down");
+  auto submit = call("POST", "/api/jobs", R"({"kind":"noop"})");
+  BOOST_TEST(submit.status == 503u);
+  BOOST_TEST(error_of(submit).error().code() == "shutting_down");
+  BOOST_TEST(node->calls.empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_path_is_404_and_a_wrong_method_405_with_allow) {
+  auto missing = call("GET", "/api/nothing");
+  BOOST_TEST(missing.status == 404u);
+  BOOST_TEST(error_of(missing).error().code() == "not_found");
+  BOOST_TEST(call("GET", "/api/jobs/12x").status == 404u);
+  auto wrong = call("PUT", "/api/jobs");
+  BOOST_TEST(wrong.status == 405u);
+  BOOST_TEST(error_of(wrong).error().code() == "method_not_allowed");
+  BOOST_TEST(header(wrong, "Allow") == "GET, POST");
+  BOOST_TEST(header(call("POST", "/api/jobs/3"), "Allow") == "GET, DELETE");
+  BOOST_TEST(call("DELETE", "/health", "", "").status == 405u);
+  BOOST_TEST(node->calls.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_or_non_bearer_authorization_is_401_without_asking_the_node) {
+  for (std::string auth : {"", "Basic YWxpY2U6eA==", "Bearer", "Bearer   "}) {
+    auto r = call("GET", "/api/jobs", "", auth);
+    BOOST_TEST(r.status == 401u, "'" << auth << "'");
+    BOOST_TEST(error_of(r).error().code() == "unauthenticated");
+    BOOST_TEST(header(r, "WWW-Authenticate") == "Bearer");
+  }
+  BOOST_TEST(node->calls.empty());
+  BOOST_TEST(call("GET", "/api/jobs", "", "bearer  bob.x ").status == 200u);
+  BOOST_TEST(node->tokens.back() == "bob.x");
+}
+
+BOOST_AUTO_TEST_CASE(the_token_goes_to_the_node_and_its_errors_map_to_statuses) {
+  node->error = make_error(ec::unauthenticated, "invalid token");
+  auto r = call("GET", "/api/jobs/5");
+  BOOST_TEST(node->tokens.back() == "alice.s3cret");
+  BOOST_TEST(r.status == 401u);
+  BOOST_TEST(error_of(r).error().message() == "invalid token");
+  const std::pair<ec, unsigned> cases[] = {
+      {ec::invalid_argument, 400}, {ec::unknown_kind, 400},  {ec::unauthenticated, 401}, {ec::forbidden, 403},
+      {ec::unknown_job, 404},      {ec::unknown_schedule, 404}, {ec::conflict, 409},    {ec::payload_too_large, 413},
+      {ec::quota_exceeded, 429},   {ec::shutting_down, 503},  {ec::unavailable, 503},    {ec::internal, 500},
+      {ec::storage_failure, 500},  {ec::timeout, 504},
+  };
+  for (auto [code, status] : cases) {
+    node->error = make_error(code, std::string{"because "} + to_string(code));
+    auto answer = call("GET", "/api/jobs/5");
+    BOOST_TEST(answer.status == status, to_string(code));
+    BOOST_TEST(error_of(answer).error().code() == to_string(code));
+    BOOST_TEST(error_of(answer).error().message() == std::string{"because "} + to_string(code));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(submit_takes_one_job_an_array_or_jobs_and_answers_201_with_ids) {
+  auto one = call("POST", "/api/jobs", R"({"kind":"sleep","payload":{"ms":5},"priority":"HIGH"})");
+  BOOST_TEST(one.status == 201u, one.body);
+  BOOST_TEST(parse<SubmitResponse>(one).ids(0) == 7u);
+  BOOST_TEST(header(one, "Location") == "/api/jobs/7");
+  BOOST_REQUIRE(node->specs.size() == 1u);
+  BOOST_TEST(node->specs[0].kind() == "sleep");
+  BOOST_TEST(node->specs[0].priority() == JobSpec::HIGH);
+
+  node->ids = {8, 9};
+  auto two = call("POST", "/api/jobs", R"([{"kind":"noop"},{"kind":"noop","ref":"b"}])");
+  BOOST_TEST(two.status == 201u);
+  BOOST_TEST(parse<SubmitResponse>(two).ids_size() == 2);
+  BOOST_TEST(header(two, "Location").empty());
+  BOOST_TEST(node->specs.size() == 2u);
+  BOOST_TEST(call("POST", "/api/jobs", R"({"jobs":[{"kind":"a"},{"kind":"b","after":["x"]}]})").status == 201u);
+  BOOST_TEST(node->specs[1].after(0) == "x");
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_submit_is_400_naming_the_field_and_reaches_no_node) {
+  auto typo = call("POST", "/api/jobs", R"({"kindd":"noop"})");
+  BOOST_TEST(typo.status == 400u);
+  BOOST_TEST(error_of(typo).error().code() == "invalid_argument");
+  BOOST_TEST(contains(error_of(typo).error().message(), "kindd"), typo.body);
+  auto priority = call("POST", "/api/jobs", R"({"kind":"noop","priority":"URGENT"})");
+  BOOST_TEST(priority.status == 400u);
+  BOOST_TEST(contains(error_of(priority).error().message(), "priority"), priority.body);
+  BOOST_TEST(call("POST", "/api/jobs", "").status == 400u);
+  BOOST_TEST(call("POST", "/api/jobs", "{not json").status == 400u);
+  BOOST_TEST(node->calls.empty());
+}
+
+BOOST_AUTO_TEST_CASE(list_maps_the_query_to_a_job_query) {
+  Job j;
+  j.set_id(3);
+  *node->page.add_jobs() = j;
+  node->page.set_next_after_id(3);
+  auto r = call("GET", "/api/jobs?state=dead&kind=exec&user=bob%20b&batch=b+1&limit=2&cursor=40");
+  BOOST_TEST(r.status == 200u);
+  auto page = parse<JobPage>(r);
+  BOOST_TEST(page.jobs_size() == 1);
+  BOOST_TEST(page.next_after_id() == 3u);
+  BOOST_TEST(node->query.has_state());
+  BOOST_TEST(node->query.state() == Job::DEAD);
+  BOOST_TEST(node->query.kind() == "exec");
+  BOOST_TEST(node->query.user() == "bob b");
+  BOOST_TEST(node->query.batch() == "b 1");
+  BOOST_TEST(node->query.limit() == 2u);
+  BOOST_TEST(node->query.after_id() == 40u);
+
+  BOOST_TEST(call("GET", "/api/jobs").status == 200u);
+  BOOST_TEST(!node->query.has_state());
+  auto calls = node->calls.size();
+  auto state = call("GET", "/api/jobs?state=DONE");
+  BOOST_TEST(state.status == 400u);
+  BOOST_TEST(contains(error_of(state).error().message(), "state: 'DONE'"), state.body);
+  auto unknown = call("GET", "/api/jobs?sate=READY");
+  BOOST_TEST(unknown.status == 400u);
+  BOOST_TEST(contains(error_of(unknown).error().message(), "'sate'"), unknown.body);
+  auto limit = call("GET", "/api/jobs?limit=ten");
+  BOOST_TEST(limit.status == 400u);
+  BOOST_TEST(contains(error_of(limit).error().message(), "limit"), limit.body);
+  BOOST_TEST(call("GET", "/api/jobs?cursor=-1").status == 400u);
+  BOOST_TEST(call("GET", "/api/jobs?user=%zz").status == 400u);
+  BOOST_TEST(node->calls.size() == calls);
+}
+
+BOOST_AUTO_TEST_CASE(a_job_is_shown_by_get_and_cancelled_by_delete) {
+  node->job.set_id(12);
+  node->job.set_state(Job::CANCELLED);
+  auto shown = call("GET", "/api/jobs/12");
+  BOOST_TEST(shown.status == 200u);
+  BOOST_TEST(parse<Job>(shown).id() == 12u);
+  BOOST_TEST(node->calls.back() == "get_job");
+  BOOST_TEST(node->id == 12u);
+  auto cancelled = call("DELETE", "/api/jobs/12/");
+  BOOST_TEST(cancelled.status == 200u);
+  BOOST_TEST(node->calls.back() == "cancel");
+  BOOST_TEST(parse<Job>(cancelled).state() == Job::CANCELLED);
+  BOOST_TEST(call("GET", "/api/jobs/99999999999999999999999").status == 400u);
+}
+
+BOOST_AUTO_TEST_CASE(control_posts_a_job_or_a_queue_control_and_get_lists_queues_with_history) {
+  auto retry = call("POST", "/api/jobs/control", R"({"job":{"action":"RETRY","job":"4"}})");
+  BOOST_TEST(retry.status == 200u, retry.body);
+  BOOST_TEST(node->calls.back() == "control");
+  BOOST_TEST(node->job_control.action() == JobControl::RETRY);
+  BOOST_TEST(node->job_control.job() == 4u);
+
+  node->queue_list.set_runner_stopped(true);
+  auto pause = call("POST", "/api/jobs/control", R"({"queue":{"action":"PAUSE","kind":"exec"}})");
+  BOOST_TEST(pause.status == 200u);
+  BOOST_TEST(node->queue_controls.back().action() == QueueControl::PAUSE);
+  BOOST_TEST(parse<QueueList>(pause).runner_stopped());
+
+  BOOST_TEST(call("POST", "/api/jobs/control", R"({})").status == 400u);
+  BOOST_TEST(call("POST", "/api/jobs/control", R"({"job":{},"queue":{}})").status == 400u);
+  auto typo = call("POST", "/api/jobs/control", R"({"job":{"acton":"RETRY"}})");
+  BOOST_TEST(contains(error_of(typo).error().message(), "acton"), typo.body);
+
+  node->queue_controls.clear();
+  node->history.add_events()->set_what("paused exec");
+  auto listed = call("GET", "/api/jobs/control?limit=5");
+  BOOST_TEST(listed.status == 200u);
+  BOOST_REQUIRE(node->queue_controls.size() == 2u);
+  BOOST_TEST(node->queue_controls[0].action() == QueueControl::LIST);
+  BOOST_TEST(node->queue_controls[1].action() == QueueControl::HISTORY);
+  BOOST_TEST(node->queue_controls[1].limit() == 5u);
+  auto both = parse<QueueList>(listed);
+  BOOST_TEST(both.runner_stopped());
+  BOOST_TEST(both.events(0).what() == "paused exec");
+
+  node->error = make_error(ec::forbidden, "admins only");
+  BOOST_TEST(call("GET", "/api/jobs/control").status == 403u);
+}
+
+BOOST_AUTO_TEST_CASE(the_runner_starts_stops_and_drains) {
+  node->queue_list.set_running(2);
+  node->queue_list.set_queued(5);
+  auto state = parse<RunnerState>(call("GET", "/api/jobs/runner"));
+  BOOST_TEST(state.running() == 2u);
+  BOOST_TEST(state.queued() == 5u);
+  BOOST_TEST(node->queue_controls.back().action() == QueueControl::LIST);
+  call("POST", "/api/jobs/runner", R"({"action":"stop"})");
+  BOOST_TEST(node->queue_controls.back().action() == QueueControl::STOP_RUNNER);
+  call("POST", "/api/jobs/runner", R"({"action":"start"})");
+  BOOST_TEST(node->queue_controls.back().action() == QueueControl::START_RUNNER);
+
+  node->queue_list.set_runner_stopped(true);
+  node->page.add_jobs()->set_id(31);
+  node->page.add_jobs()->set_id(32);
+  auto drained = call("POST", "/api/jobs/runner", R"({"action":"drain"})");
+  BOOST_TEST(drained.status == 200u);
+  BOOST_TEST(node->queue_controls.back().action() == QueueControl::STOP_RUNNER);
+  BOOST_TEST(node->calls.back() == "list");
+  BOOST_TEST(node->query.state() == Job::RUNNING);
+  auto after = parse<RunnerState>(drained);
+  BOOST_TEST(after.runner_stopped());
+  BOOST_TEST(after.running_jobs_size() == 2);
+
+  auto bad = call("POST", "/api/jobs/runner", R"({"action":"pause"})");
+  BOOST_TEST(bad.status == 400u);
+  BOOST_TEST(contains(error_of(bad).error().message(), "'pause'"), bad.body);
+}
+
+BOOST_AUTO_TEST_CASE(status_history_and_cron_answer_their_messages) {
+  node->node_status.set_node("n1");
+  BOOST_TEST(parse<NodeStatus>(call("GET", "/api/jobs/status")).node() == "n1");
+  node->history.add_events()->set_by("ops");
+  auto h = parse<ControlHistory>(call("GET", "/api/jobs/history?limit=3"));
+  BOOST_TEST(h.events(0).by() == "ops");
+  BOOST_TEST(node->queue_controls.back().limit() == 3u);
+
+  node->cron_list.add_schedules()->set_name("nightly");
+  auto listed = parse<CronList>(call("GET", "/api/jobs/cron?name=nightly"));
+  BOOST_TEST(listed.schedules(0).name() == "nightly");
+  BOOST_TEST(node->cron_control.action() == CronControl::LIST);
+  BOOST_TEST(node->cron_control.name() == "nightly");
+  auto added = call("POST", "/api/jobs/cron",
+                    R"({"action":"ADD","schedule":{"name":"n","cron":"@hourly","job":{"kind":"noop"}}})");
+  BOOST_TEST(added.status == 200u, added.body);
+  BOOST_TEST(node->cron_control.action() == CronControl::ADD);
+  BOOST_TEST(node->cron_control.schedule().cron() == "@hourly");
+  node->error = make_error(ec::unknown_schedule, "no schedule 'x'");
+  BOOST_TEST(call("POST", "/api/jobs/cron", R"({"action":"PAUSE","name":"x"})").status == 404u);
+}
+
+BOOST_AUTO_TEST_CASE(endpoints_still_to_come_say_so_and_make_up_nothing) {
+  node->node_status.set_succeeded_total(42);
+  for (std::string path : {"/api/jobs/metrics", "/api/jobs/dashboard"}) {
+    auto r = call("GET", path);
+    BOOST_TEST(r.status == 200u);
+    auto report = parse<InterimReport>(r);
+    BOOST_TEST(!report.available());
+    BOOST_TEST(report.not_built_size() > 0);
+    BOOST_TEST(report.status().succeeded_total() == 42u);
+  }
+  auto alerts = parse<AlertList>(call("GET", "/api/jobs/alerts"));
+  BOOST_TEST(!alerts.available());
+  BOOST_TEST(alerts.alerts_size() == 0);
+  BOOST_TEST(!alerts.note().empty());
+  auto runs = parse<BenchmarkRuns>(call("GET", "/api/jobs/benchmark"));
+  BOOST_TEST(!runs.available());
+  for (std::string path : {"/api/jobs/benchmark", "/api/jobs/alerts"}) {
+    auto r = call("POST", path, R"({"workload":"burn"})");
+    BOOST_TEST(r.status == 501u);
+    BOOST_TEST(error_of(r).error().code() == "not_implemented");
+  }
+  // They still authenticate the caller.
+  BOOST_TEST(node->calls.back() == "users");
+  BOOST_TEST(node->user_control.action() == UserControl::WHOAMI);
+  node->error = make_error(ec::unauthenticated, "invalid token");
+  BOOST_TEST(call("GET", "/api/jobs/alerts").status == 401u);
+  BOOST_TEST(call("POST", "/api/jobs/benchmark", "{}").status == 401u);
+}
+
+BOOST_AUTO_TEST_CASE(users_are_listed_added_revoked_and_asked_who_they_are) {
+  call("GET", "/api/users");
+  BOOST_TEST(node->user_control.action() == UserControl::LIST);
+  call("GET", "/api/users/me");
+  BOOST_TEST(node->user_control.action() == UserControl::WHOAMI);
+  node->user_list.set_token("bob.abc");
+  auto added = call("POST", "/api/users", R"({"action":"ADD","name":"bob","role":"READ_ONLY"})");
+  BOOST_TEST(added.status == 201u);
+  BOOST_TEST(parse<UserList>(added).token() == "bob.abc");
+  BOOST_TEST(node->user_control.role() == User::READ_ONLY);
+  BOOST_TEST(call("DELETE", "/api/users/bob").status == 200u);
+  BOOST_TEST(node->user_control.action() == UserControl::REVOKE);
+  BOOST_TEST(node->user_control.name() == "bob");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
