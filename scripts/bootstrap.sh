@@ -12,6 +12,7 @@ packages=(
   libboost-dev libboost-test-dev
   libcli11-dev libspdlog-dev libfmt-dev
   libhowardhinnant-date-dev tzdata
+  curl                          # tests/e2e/http_test.cpp drives the HTTP API with it
 )
 
 missing=()

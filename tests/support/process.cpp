@@ -273,6 +273,7 @@ void node_process::start(std::chrono::milliseconds timeout) {
   auto addr_file = data_ + "/node.addr";
   std::error_code ignored;
   std::filesystem::remove(addr_file, ignored);
+  std::filesystem::remove(data_ + "/http.addr", ignored);
   ++starts_;
   std::vector<std::string> argv{troupe_binary(), "serve", "--data", data_, "--listen", "127.0.0.1:0"};
   // Tests run side by side: each node's HTTP API on a port of its own, unless the test says otherwise.
@@ -302,6 +303,9 @@ void node_process::start(std::chrono::milliseconds timeout) {
     BOOST_FAIL("troupe serve on " << data_ << " did not write node.addr within " << timeout.count()
                                   << " ms; log: '" << tail(log(), 20) << "'");
   address_ = address;
+  // The node writes http.addr (when it serves HTTP) before node.addr.
+  auto http = read_file(data_ + "/http.addr");
+  http_address_ = !http.empty() && http.back() == '\n' ? http.substr(0, http.size() - 1) : "";
 }
 
 void node_process::restart(std::chrono::milliseconds timeout) {

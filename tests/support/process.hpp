@@ -123,6 +123,9 @@ class node_process {
 
   // HOST:PORT of the running node (the last one, once stopped).
   const std::string& address() const { return address_; }
+  // HOST:PORT of its HTTP API (DATA/http.addr); empty when started with `--httpListen ""`. Unless the flags say
+  // otherwise, nodes serve HTTP on 127.0.0.1 with a port the kernel picks.
+  const std::string& http_address() const { return http_address_; }
   const std::string& data() const { return data_; }
 
   // The token of the node's first admin (DATA/admin.token, written at its first start), "" if none.
@@ -140,6 +143,7 @@ class node_process {
   std::vector<std::string> flags_;
   std::string logs_;
   std::string address_;
+  std::string http_address_;
   int starts_ = 0;
   std::unique_ptr<child_process> process_;
 };
