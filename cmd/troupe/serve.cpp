@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -15,6 +16,8 @@
 
 #include "actors/engine_context.hpp"
 #include "actors/system_config.hpp"
+#include "api/access_client.hpp"
+#include "api/http_server.hpp"
 #include "cmd/troupe/cli.hpp"
 #include "cmd/troupe/demo.hpp"
 #include "config/options_cli.hpp"
@@ -25,6 +28,9 @@ namespace troupe::cli {
 namespace {
 
 using signal_atom = caf::atom_constant<caf::atom("signal")>;
+
+// How long an HTTP request waits for the node's answer before it is answered 504 timeout.
+constexpr std::chrono::seconds http_node_timeout{30};
 
 // Blocks SIGINT and SIGTERM in this thread and every thread started after it, so that only the signal thread
 // below receives them (through sigtimedwait).
@@ -83,6 +89,22 @@ int run_node(const std::string& command, node_options opts, bool demo) {
     return fail(command, make_error(ec::unavailable, "cannot listen on " + opts.listen + ": " + sys.render(bound.error())));
   }
   auto address = host + ":" + std::to_string(*bound);
+
+  // The HTTP/JSON API (docs/api.md), started before node.addr is written: once node.addr exists, both listen.
+  std::unique_ptr<api::http_server> http;
+  std::error_code ignored;
+  std::filesystem::remove(opts.data + "/http.addr", ignored);
+  if (!opts.httpListen.empty()) {
+    auto routes = std::make_shared<api::router>(api::make_access_client(sys, n.access(), http_node_timeout));
+    auto server = api::http_server::start(api::http_settings_of(opts), std::move(routes));
+    if (!server) {
+      n.shutdown(std::chrono::milliseconds{0});
+      fail(command, server.error());
+      return exit_failure;
+    }
+    http = std::move(*server);
+    std::ofstream{opts.data + "/http.addr"} << http->address() << "\n";
+  }
   std::ofstream{opts.data + "/node.addr"} << address << "\n";
   spdlog::info("troupe node '{}' listening on {} (data in {}, durability {}, {} slots)", n.context().node_name,
                address, opts.data, to_string(opts.durability), opts.maxConcurrentJobs);
@@ -99,8 +121,10 @@ int run_node(const std::string& command, node_options opts, bool demo) {
                   failed = true;
                   spdlog::critical("the node failed: {}", describe(msg.reason));
                 });
+  if (http) http->begin_shutdown();  // every HTTP request is answered 503 from now on
   if (demo_run) demo_run->stop();
   n.shutdown(std::chrono::milliseconds{opts.shutdownGraceMs});
+  if (http) http->stop();
   demo_run.reset();
   return failed ? exit_failure : exit_ok;
 }
