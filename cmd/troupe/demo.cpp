@@ -109,8 +109,12 @@ void print_transitions(const Job& job) {
 
 }  // namespace
 
-demo_runner::demo_runner(caf::actor_system& sys, gateway_actor gateway, std::string address)
-    : address_(std::move(address)), thread_([this, &sys, gateway] { run(sys, gateway); }) {}
+demo_runner::demo_runner(caf::actor_system& sys, gateway_actor gateway, std::string address, std::string http,
+                         std::string data)
+    : address_(std::move(address)),
+      http_(std::move(http)),
+      data_(std::move(data)),
+      thread_([this, &sys, gateway] { run(sys, gateway); }) {}
 
 demo_runner::~demo_runner() {
   stop();
@@ -241,6 +245,11 @@ void demo_runner::run(caf::actor_system& sys, gateway_actor gateway) {
             << "  build/troupe submit --kind sleep --payload '{\"ms\": 2000}' --priority HIGH\n"
             << "  build/troupe wait <id>\n"
             << "Stop it with Ctrl-C and start it again (build/troupe serve): every job is still there.\n";
+  if (!http_.empty())
+    std::cout << "The HTTP/JSON API listens on http://" << http_ << " (docs/api.md); the admin's token is in "
+              << data_ << "/admin.token:\n"
+              << "  curl -s http://" << http_ << "/api/jobs/status -H \"Authorization: Bearer $(cat " << data_
+              << "/admin.token)\"\n";
 }
 
 }  // namespace troupe::cli

@@ -15,7 +15,9 @@ namespace troupe::cli {
 
 class demo_runner {
  public:
-  demo_runner(caf::actor_system& sys, gateway_actor gateway, std::string address);
+  // `http`: the HTTP API's address ("" when it is off); `data`: the node's data directory (for admin.token).
+  demo_runner(caf::actor_system& sys, gateway_actor gateway, std::string address, std::string http = "",
+              std::string data = "");
   ~demo_runner();  // stops and joins
   void stop() { stop_ = true; }
 
@@ -23,6 +25,8 @@ class demo_runner {
   void run(caf::actor_system& sys, gateway_actor gateway);
 
   std::string address_;
+  std::string http_;
+  std::string data_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
