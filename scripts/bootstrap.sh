@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what troupe needs on Debian 12 (apt-get) and builds it in ./build.
+# Installs what troupe needs on Debian 12 (apt-get) and builds it in ./build (and the fuzz target in ./build-fuzz).
 # Idempotent: a second run only rebuilds what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,7 @@ packages=(
   libboost-dev libboost-test-dev
   libcli11-dev libspdlog-dev libfmt-dev
   libhowardhinnant-date-dev tzdata
+  clang libclang-rt-14-dev
 )
 
 missing=()
@@ -28,3 +29,5 @@ fi
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build build -j "$(nproc)"
+# The fuzz target (clang, sanitizers) in ./build-fuzz, so that the fuzz.submit_request test only runs it.
+scripts/fuzz.sh --build-only
