@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets with clang (ASan, LeakSanitizer, UBSan) in ./build-fuzz and fuzzes the
 # request -> job spec path for SECONDS (default 60). Exits non-zero on a crash, a sanitizer report, a leak or a
 # timeout; the input that caused it is written to build-fuzz/crashes/.
-#   scripts/fuzz.sh [SECONDS]      build (incrementally) and run
+#   scripts/fuzz.sh [SECONDS [FLAGS...]]   build (incrementally) and run; FLAGS go to libFuzzer (e.g. -jobs=2)
 #   scripts/fuzz.sh --build-only   build only (scripts/bootstrap.sh does this, so that the CTest test only runs)
 # The run starts from a copy of fuzz/corpus/submit in build-fuzz/corpus/submit (inputs found by earlier runs are
 # kept there); nothing is written into the repository.
@@ -23,6 +23,7 @@ cmake --build "$build" -j 2 --target submit_request_fuzzer
 [ "${1:-}" = "--build-only" ] && exit 0
 
 seconds=${1:-60}
+[ $# -gt 0 ] && shift
 corpus=$build/corpus/submit
 mkdir -p "$corpus" "$build/crashes"
 cp "$root"/fuzz/corpus/submit/* "$corpus"/
@@ -30,4 +31,4 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 echo "fuzz.sh: submit_request_fuzzer for ${seconds}s; crashes go to $build/crashes/"
 exec "$build/fuzz/submit_request_fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-  -dict="$root/fuzz/submit.dict" -artifact_prefix="$build/crashes/" -print_final_stats=1 "$corpus"
+  -dict="$root/fuzz/submit.dict" -artifact_prefix="$build/crashes/" -use_value_profile=1 -print_final_stats=1 "$@" "$corpus"
