@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what troupe needs on Debian 12 (apt-get) and builds it in ./build.
+# Installs what troupe needs on Debian 12 (apt-get) and builds it in ./build (and the fuzz target in ./build-fuzz).
 # Idempotent: a second run only rebuilds what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev
   libhowardhinnant-date-dev tzdata
   curl                          # tests/e2e/http_test.cpp drives the HTTP API with it
+  clang libclang-rt-14-dev      # the fuzz test (fuzz/, scripts/fuzz.sh)
 )
 
 missing=()
@@ -29,3 +30,5 @@ fi
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build build -j "$(nproc)"
+# The fuzz target (clang, sanitizers) in ./build-fuzz, so that the fuzz.submit_request test only runs it.
+scripts/fuzz.sh --build-only
