@@ -578,3 +578,45 @@ BOOST_FIXTURE_TEST_CASE(cron_schedules_from_the_command_line, node_fixture) {
   BOOST_TEST(contains(node.run({"cron", "resume", "nightly"}).out, "active"));
   check_refused(node, {"cron", "list", "minutely"}, exit_refused, {"no cron schedule named 'minutely'"});
 }
+
+// Tokens over the CAF peer path: the CLI and the node use the same users as the HTTP API.
+BOOST_FIXTURE_TEST_CASE(tokens_decide_who_may_do_what_through_the_cli_and_a_first_admin_is_made_offline,
+                        node_fixture) {
+  auto added = node.run({"users", "add", "alice"});
+  BOOST_REQUIRE_MESSAGE(added.exit_code == 0, added.describe());
+  auto alice = added.out.substr(0, added.out.find('\n'));
+  BOOST_TEST(alice.rfind("alice.", 0) == 0u, added.out);
+  BOOST_TEST(contains(added.err, "shown only this once"));
+
+  auto admins_job = submit_one(node, {"--kind", "noop"});
+  auto hers = submit_one(node, {"--kind", "noop", "--token", alice});
+  // Another user's job is unknown to her, with the message of a job that is not there.
+  auto foreign = node.run({"jobs", "show", std::to_string(admins_job), "--token", alice});
+  BOOST_TEST(foreign.exit_code == exit_refused, foreign.describe());
+  BOOST_TEST(contains(foreign.err, "unknown job id " + std::to_string(admins_job)), foreign.describe());
+  auto listed = node.run({"jobs", "list", "--json", "--token", alice});
+  auto id_field = [](uint64_t id) { return "\"id\":\"" + std::to_string(id) + "\""; };
+  BOOST_TEST(contains(listed.out, id_field(hers)), listed.describe());
+  BOOST_TEST(!contains(listed.out, id_field(admins_job)), listed.describe());
+  BOOST_TEST(node.run({"queues", "pause", "noop", "--token", alice}).exit_code == exit_refused);
+
+  // No token, a wrong one, a revoked one: refused by name; the node keeps serving.
+  auto wrong = node.run({"status", "--token", "alice.00"});
+  BOOST_TEST(wrong.exit_code == exit_refused);
+  BOOST_TEST(contains(wrong.err, "not valid"), wrong.describe());
+  auto none = run_troupe({"status", "--node", node.address(), "--token-file", node.data() + "/missing"});
+  BOOST_TEST(none.exit_code == exit_usage, none.describe());
+  BOOST_TEST(node.run({"users", "revoke", "alice"}).exit_code == 0);
+  auto revoked = node.run({"status", "--token", alice});
+  BOOST_TEST(contains(revoked.err, "not valid"), revoked.describe());
+  BOOST_TEST(node.run({"status"}).exit_code == 0);
+
+  // The first admin of a node can also be made on its machine, on its store, while it is stopped.
+  BOOST_TEST(node.stop(SIGTERM, 30s) == 0);
+  auto ops = run_troupe({"users", "add", "ops", "--role", "admin", "--data", node.data()});
+  BOOST_REQUIRE_MESSAGE(ops.exit_code == 0, ops.describe());
+  node.start();
+  auto whoami = node.run({"users", "whoami", "--token", ops.out.substr(0, ops.out.find('\n'))});
+  BOOST_TEST(contains(whoami.out, "ops"), whoami.describe());
+  BOOST_TEST(contains(whoami.out, "admin"), whoami.describe());
+}
