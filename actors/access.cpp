@@ -306,7 +306,8 @@ access_actor::behavior_type access(access_self self, engine_context_ptr ctx, gat
         if (!who) return who.error();
         if (!sees_all(*who)) {
           if (query.user().empty()) query.set_user(who->name());
-          if (query.user() != who->name()) return forbidden(*who, "list the jobs of another user (" + query.user() + ")");
+          if (query.user() != who->name())
+            return forbidden(*who, "list the jobs of another user (" + query.user() + ")");
         }
         return self->delegate(self->state.gateway, list_atom::value, std::move(query));
       },

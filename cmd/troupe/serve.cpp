@@ -113,7 +113,8 @@ int run_node(const std::string& command, node_options opts, bool demo) {
   self->monitor(n.supervisor());
   signal_forwarder forwarder{signals, caf::actor{self}};
   std::unique_ptr<demo_runner> demo_run;
-  if (demo) demo_run = std::make_unique<demo_runner>(sys, n.gateway(), address, http ? http->address() : "", opts.data);
+  if (demo)
+    demo_run = std::make_unique<demo_runner>(sys, n.gateway(), address, http ? http->address() : "", opts.data);
 
   bool failed = false;
   self->receive([&](signal_atom, int sig) { spdlog::info("received {}; stopping", strsignal(sig)); },

@@ -121,7 +121,8 @@ void add_users_command(CLI::App& app, std::optional<command_fn>& run) {
   add_users_action(*users, run, "add", UserControl::ADD,
                    "Add a user and print its new API token once (only a salted hash is stored).");
   add_users_action(*users, run, "list", UserControl::LIST, "Every user with its role.");
-  add_users_action(*users, run, "revoke", UserControl::REVOKE, "Delete a user: its token stops working; its jobs stay.");
+  add_users_action(*users, run, "revoke", UserControl::REVOKE,
+                   "Delete a user: its token stops working; its jobs stay.");
   add_users_action(*users, run, "whoami", UserControl::WHOAMI, "The user the token belongs to.");
 }
 
