@@ -243,11 +243,9 @@ caf::result<UserList> control_users(access_self self, const caller& who, const U
       for (const auto& [name, user] : st.users) *out.add_users() = public_view(user);
       return out;
     case UserControl::ADD: {
-      if (st.users.count(control.name()))
-        return make_error(ec::conflict, "user " + control.name() + " exists; revoke it first to issue a new token");
-      auto issued = issue_user(control.name(), control.role(), who.name(), st.ctx->wall->now());
+      auto issued = add_user(*st.ctx->store, st.users, control.name(), control.role(), who.name(),
+                             st.ctx->wall->now());
       if (!issued) return issued.error();
-      if (auto err = store_user(*st.ctx->store, issued->user)) return err;
       spdlog::info("user {} ({}) added by {}", control.name(), role_name(control.role()), who.name());
       *out.add_users() = public_view(issued->user);
       out.set_token(issued->token);

@@ -87,6 +87,16 @@ caf::expected<issued_user> issue_user(std::string_view name, User::Role role, st
   return out;
 }
 
+caf::expected<issued_user> add_user(storage::job_store& store, const user_map& users, std::string_view name,
+                                    User::Role role, std::string_view by, micros now) {
+  if (users.count(name))
+    return make_error(ec::conflict, "user " + std::string{name} + " exists; revoke it first to issue a new token");
+  auto issued = issue_user(name, role, by, now);
+  if (!issued) return issued.error();
+  if (auto err = store_user(store, issued->user)) return err;
+  return issued;
+}
+
 const User* find_user_by_token(const user_map& users, std::string_view token) {
   auto dot = token.rfind('.');
   if (dot == std::string_view::npos) return nullptr;

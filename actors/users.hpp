@@ -35,6 +35,11 @@ caf::error validate_user_name(std::string_view name);
 // A user `name` with `role`, a fresh token, its salt and hash. Fails on an invalid name or role.
 caf::expected<issued_user> issue_user(std::string_view name, User::Role role, std::string_view by, micros now);
 
+// Issues and stores user `name` unless `users` has it already (ec::conflict). The one place of adding a user,
+// for the access actor and the offline `troupe users add --data`.
+caf::expected<issued_user> add_user(storage::job_store& store, const user_map& users, std::string_view name,
+                                    User::Role role, std::string_view by, micros now);
+
 // The user that `token` belongs to, or nullptr: an unknown name, a wrong secret or a malformed token.
 const User* find_user_by_token(const user_map& users, std::string_view token);
 

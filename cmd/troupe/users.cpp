@@ -49,11 +49,8 @@ caf::expected<UserList> offline(UserControl::Action action, const users_options&
   UserList out;
   switch (action) {
     case UserControl::ADD: {
-      if (users->count(o.name))
-        return make_error(ec::conflict, "user " + o.name + " exists; revoke it first to issue a new token");
-      auto issued = issue_user(o.name, role, "cli (" + default_by() + ")", make_system_clock()->now());
+      auto issued = add_user(*store, *users, o.name, role, "cli (" + default_by() + ")", make_system_clock()->now());
       if (!issued) return issued.error();
-      if (auto err = store_user(*store, issued->user)) return err;
       *out.add_users() = public_view(issued->user);
       out.set_token(issued->token);
       return out;
