@@ -19,6 +19,8 @@ struct access_state {
   static inline const char* name = "troupe.access";
   engine_context_ptr ctx;
   gateway_internal_actor gateway;
+  metrics_actor metrics;  // both null with metricsEnabled = false
+  alert_actor alerts;
   user_map users;
   std::set<User::Role> exec_roles;  // execRoles
 };
@@ -77,11 +79,16 @@ caf::error claim_spec(access_self self, const caller& who, JobSpec& spec) {
 
 // Sends a request to the gateway and answers `rp` with its answer, whatever it is. (A typed promise's own
 // delegate() loses the message under CAF 0.17 when the promise was made in the same handler; this does not.)
-template <class Result, class... Ts>
-void forward(access_self self, caf::typed_response_promise<Result> rp, Ts&&... xs) {
-  self->request(self->state.gateway, caf::infinite, std::forward<Ts>(xs)...)
+template <class Result, class Target, class... Ts>
+void forward_to(access_self self, const Target& target, caf::typed_response_promise<Result> rp, Ts&&... xs) {
+  self->request(target, caf::infinite, std::forward<Ts>(xs)...)
       .then([=](Result& answer) mutable { rp.deliver(std::move(answer)); },
             [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+}
+
+template <class Result, class... Ts>
+void forward(access_self self, caf::typed_response_promise<Result> rp, Ts&&... xs) {
+  forward_to(self, self->state.gateway, std::move(rp), std::forward<Ts>(xs)...);
 }
 
 // Reads job `id` and, if the caller may see it, runs `next` with the promise; otherwise answers the promise with
@@ -144,9 +151,28 @@ std::vector<job_id> dependencies_of(const std::vector<JobSpec>& specs) {
   return ids;
 }
 
-// The node's status with the caller's own usage; for a user (scope "user") only the node's identity besides.
-caf::result<NodeStatus> status_for(access_self self, const caller& who) {
-  auto rp = self->make_response_promise<NodeStatus>();
+using status_callback = std::function<void(caf::expected<NodeStatus>)>;
+
+// Calls `done` with `status` and, with metrics on, the health score and the active alerts in it.
+void add_alerts(access_self self, NodeStatus status, status_callback done) {
+  status.set_metrics_enabled(static_cast<bool>(self->state.alerts));
+  if (!self->state.alerts) return done(std::move(status));
+  AlertControl list;
+  list.set_action(AlertControl::LIST);
+  list.set_limit(1);
+  self->request(self->state.alerts, caf::infinite, alerts_atom::value, list)
+      .then(
+          [=](AlertList& alerts) mutable {
+            *status.mutable_health() = std::move(*alerts.mutable_health());
+            *status.mutable_alerts() = std::move(*alerts.mutable_active());
+            done(std::move(status));
+          },
+          [=](caf::error& err) mutable { done(std::move(err)); });
+}
+
+// The node's status with the caller's own usage, health and alerts; for a user (scope "user") only the node's
+// identity besides.
+void fetch_status(access_self self, const caller& who, status_callback done) {
   self->request(self->state.gateway, caf::infinite, status_atom::value)
       .then(
           [=](NodeStatus& full) mutable {
@@ -168,11 +194,56 @@ caf::result<NodeStatus> status_for(access_self self, const caller& who) {
                 .then(
                     [=](UserUsage& usage) mutable {
                       *out.mutable_usage() = std::move(usage);
-                      rp.deliver(std::move(out));
+                      add_alerts(self, std::move(out), done);
                     },
-                    [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+                    [=](caf::error& err) mutable { done(std::move(err)); });
           },
-          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+          [=](caf::error& err) mutable { done(std::move(err)); });
+}
+
+template <class Result>
+std::function<void(caf::expected<Result>)> deliver_to(caf::typed_response_promise<Result> rp) {
+  return [rp](caf::expected<Result> result) mutable {
+    if (result) rp.deliver(std::move(*result));
+    else rp.deliver(std::move(result.error()));
+  };
+}
+
+caf::result<NodeStatus> status_for(access_self self, const caller& who) {
+  auto rp = self->make_response_promise<NodeStatus>();
+  fetch_status(self, who, deliver_to(rp));
+  return rp;
+}
+
+caf::error metrics_off() {
+  return make_error(ec::unavailable, "metrics are off on this node (metricsEnabled = false)");
+}
+
+// The dashboard's data: the caller's status (with health and alerts) and, for admins and read-only users, the
+// charts' series and the newest sample (from the metrics actor).
+caf::result<Dashboard> dashboard_for(access_self self, const caller& who) {
+  auto rp = self->make_response_promise<Dashboard>();
+  fetch_status(self, who, [=](caf::expected<NodeStatus> status) mutable {
+    if (!status) {
+      rp.deliver(std::move(status.error()));
+      return;
+    }
+    auto finish = [=, status = std::move(*status)](Dashboard board) mutable {
+      board.set_user(who.name());
+      board.set_role(role_name(who.role()));
+      *board.mutable_health() = status.health();
+      *board.mutable_alerts() = status.alerts();
+      *board.mutable_status() = std::move(status);
+      rp.deliver(std::move(board));
+    };
+    if (!self->state.metrics || !sees_all(who)) {
+      finish(Dashboard{});
+      return;
+    }
+    self->request(self->state.metrics, caf::infinite, dashboard_atom::value)
+        .then([=](Dashboard& board) mutable { finish(std::move(board)); },
+              [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  });
   return rp;
 }
 
@@ -273,10 +344,12 @@ caf::result<UserList> control_users(access_self self, const caller& who, const U
 }
 
 access_actor::behavior_type access(access_self self, engine_context_ptr ctx, gateway_internal_actor gateway,
-                                   user_map users) {
+                                   observers obs, user_map users) {
   auto& st = self->state;
   st.ctx = std::move(ctx);
   st.gateway = std::move(gateway);
+  st.metrics = std::move(obs.metrics);
+  st.alerts = std::move(obs.alerts);
   st.users = std::move(users);
   std::istringstream roles{st.ctx->options.execRoles};
   for (std::string role; std::getline(roles, role, ',');)
@@ -390,17 +463,52 @@ access_actor::behavior_type access(access_self self, engine_context_ptr ctx, gat
         if (!who) return who.error();
         return control_users(self, *who, control);
       },
+      [=](metrics_atom, const std::string& token, MetricsQuery& query) -> caf::result<SeriesSet> {
+        auto who = authenticate(self, token);
+        if (!who) return who.error();
+        if (!sees_all(*who)) return forbidden(*who, "read the node's metrics");
+        if (!self->state.metrics) return metrics_off();
+        auto rp = self->make_response_promise<SeriesSet>();
+        forward_to(self, self->state.metrics, rp, metrics_atom::value, std::move(query));
+        return rp;
+      },
+      [=](prometheus_atom, const std::string& token) -> caf::result<std::string> {
+        auto who = authenticate(self, token);
+        if (!who) return who.error();
+        if (!sees_all(*who)) return forbidden(*who, "read the node's metrics");
+        if (!self->state.metrics) return metrics_off();
+        auto rp = self->make_response_promise<std::string>();
+        forward_to(self, self->state.metrics, rp, prometheus_atom::value);
+        return rp;
+      },
+      [=](alerts_atom, const std::string& token, AlertControl& control) -> caf::result<AlertList> {
+        auto who = authenticate(self, token);
+        if (!who) return who.error();
+        if (control.action() != AlertControl::LIST)
+          if (auto err = require_admin(*who, "acknowledge or silence alerts")) return err;
+        if (!self->state.alerts) return metrics_off();
+        control.set_by(asker(*who, control.by()));
+        auto rp = self->make_response_promise<AlertList>();
+        forward_to(self, self->state.alerts, rp, alerts_atom::value, std::move(control));
+        return rp;
+      },
+      [=](dashboard_atom, const std::string& token) -> caf::result<Dashboard> {
+        auto who = authenticate(self, token);
+        if (!who) return who.error();
+        return dashboard_for(self, *who);
+      },
   };
 }
 
 }  // namespace
 
 caf::expected<access_actor> spawn_access(caf::actor_system& sys, engine_context_ptr ctx,
-                                         gateway_internal_actor gateway, bool detached) {
+                                         gateway_internal_actor gateway, observers obs, bool detached) {
   auto users = load_users(*ctx->store);
   if (!users) return users.error();
-  if (detached) return sys.spawn<caf::detached>(access, std::move(ctx), std::move(gateway), std::move(*users));
-  return sys.spawn(access, std::move(ctx), std::move(gateway), std::move(*users));
+  if (detached)
+    return sys.spawn<caf::detached>(access, std::move(ctx), std::move(gateway), std::move(obs), std::move(*users));
+  return sys.spawn(access, std::move(ctx), std::move(gateway), std::move(obs), std::move(*users));
 }
 
 }  // namespace troupe

@@ -3,14 +3,15 @@
 // called by the HTTP API. It authenticates each request by its token (actors/users.hpp), applies the caller's
 // rights, and forwards what is allowed to the gateway, which validates and runs it. The one place of the rules:
 //
-//   anyone with a valid token      reads: status, its own jobs (get, list, plan, await, batch), queue listings
-//                                  and their history, its own cron schedules, WHOAMI
+//   anyone with a valid token      reads: status (with health and active alerts), alerts, the dashboard, its
+//                                  own jobs (get, list, plan, await, batch), queue listings and their history,
+//                                  its own cron schedules, WHOAMI
 //   role user                      also submits jobs as itself, cancels and controls its own jobs, and adds,
 //                                  pauses, resumes and deletes its own cron schedules; raw exec only if the role
 //                                  is in execRoles (default: admins only) — command kinds are for everyone
 //   role admin                     everything: every user's jobs, submitting as another user, queue and runner
 //                                  controls, cleanup, users
-//   role read-only                 reads only
+//   role read-only                 reads only, the node's metrics included (admins too; users may not)
 //
 // A job belongs to JobSpec.user, which a submit sets to the caller's name when empty. Another user's job is
 // answered as an unknown job (ec::unknown_job, the same message as a deleted one), so ids do not leak whose they
@@ -26,9 +27,16 @@
 
 namespace troupe {
 
+// The node's observers the access actor forwards to; both null when metricsEnabled is false (their requests then
+// fail with ec::unavailable).
+struct observers {
+  metrics_actor metrics = {};
+  alert_actor alerts = {};
+};
+
 // `detached`: run on a thread of its own (false only under CAF's test coordinator). Fails if the stored users
 // cannot be read.
 caf::expected<access_actor> spawn_access(caf::actor_system& sys, engine_context_ptr ctx,
-                                         gateway_internal_actor gateway, bool detached);
+                                         gateway_internal_actor gateway, observers obs, bool detached);
 
 }  // namespace troupe

@@ -82,6 +82,9 @@ gateway_internal_actor::behavior_type gateway(gateway_self self, engine_context_
       [=](usage_atom, std::string& user) -> caf::result<UserUsage> {
         return self->delegate(self->state.scheduler, usage_atom::value, std::move(user));
       },
+      [=](metrics_atom) -> caf::result<SchedulerSample> {
+        return self->delegate(self->state.scheduler, metrics_atom::value);
+      },
       [=](engine_atom, scheduler_actor& scheduler, reader_actor& reader) {
         self->state.scheduler = std::move(scheduler);
         self->state.reader = std::move(reader);

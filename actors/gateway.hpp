@@ -17,7 +17,9 @@ using engine_atom = caf::atom_constant<caf::atom("engine")>;
 using gateway_internal_actor =
     gateway_actor::extend<caf::reacts_to<engine_atom, scheduler_actor, reader_actor>,
                           // A user's unfinished jobs and limits (for the access actor's status).
-                          caf::replies_to<usage_atom, std::string>::with<UserUsage>>;
+                          caf::replies_to<usage_atom, std::string>::with<UserUsage>,
+                          // The scheduler's counters (for the metrics actor, which outlives engine restarts).
+                          caf::replies_to<metrics_atom>::with<SchedulerSample>>;
 
 gateway_internal_actor spawn_gateway(caf::actor_system& sys, engine_context_ptr ctx, scheduler_actor scheduler,
                                      reader_actor reader);

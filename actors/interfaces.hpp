@@ -45,6 +45,7 @@ using cleanup_atom = caf::atom_constant<caf::atom("cleanup")>;
 using refill_atom = caf::atom_constant<caf::atom("refill")>;
 using cron_tick_atom = caf::atom_constant<caf::atom("crontick")>;
 using usage_atom = caf::atom_constant<caf::atom("usage")>;
+using sample_atom = caf::atom_constant<caf::atom("sample")>;
 
 // --- journal ---------------------------------------------------------------------------------------------------
 
@@ -116,6 +117,8 @@ using scheduler_actor = caf::typed_actor<
     // A user's usage: its unfinished jobs and their payload bytes (accepted ones not yet durable included), its
     // running jobs, and its quotas in force (maxQueuedPerUser, maxPayloadMBPerUser in bytes; 0: none).
     caf::replies_to<usage_atom, std::string>::with<UserUsage>,
+    // What it counted since it started (actors/metrics_recorder.hpp), for the metrics actor.
+    caf::replies_to<metrics_atom>::with<SchedulerSample>,
     // A pool offers its slots (pool name, slots). Slots stay until they die or the pool leaves.
     caf::reacts_to<slots_atom, std::string, std::vector<slot_actor>>,
     // Stops claiming; replies when nothing runs and everything is durable.
@@ -128,6 +131,25 @@ using scheduler_actor = caf::typed_actor<
     caf::reacts_to<flush_atom>, caf::reacts_to<dispatch_atom>, caf::reacts_to<due_atom>,
     // Internal: a rate limit's bucket has a token again; a cron schedule's occurrence came.
     caf::reacts_to<refill_atom>, caf::reacts_to<cron_tick_atom>>;
+
+// --- metrics and alerts (docs/metrics.md) --------------------------------------------------------------------
+
+// Decides what an alert is, from each sample the metrics actor makes: evaluates the rules, keeps active and recent
+// alerts (meta "alert:"), sends webhooks, computes the health score (actors/alerts.hpp).
+using alert_actor = caf::typed_actor<
+    // A new sample: evaluate the rules; replies with the active alerts and the health score after it.
+    caf::replies_to<sample_atom, MetricsSample>::with<AlertList>,
+    // LIST (active, recent, health), ACKNOWLEDGE, SILENCE, UNSILENCE (`by` set by the caller).
+    caf::replies_to<alerts_atom, AlertControl>::with<AlertList>>;
+
+// Samples the node every metricsIntervalMs (the scheduler's counters, /proc), keeps windows in memory and the
+// history in RocksDB, feeds the alert actor, and answers queries (actors/metrics.hpp).
+using metrics_actor = caf::typed_actor<
+    caf::replies_to<metrics_atom, MetricsQuery>::with<SeriesSet>,
+    caf::replies_to<prometheus_atom>::with<std::string>,
+    // The newest sample and the last minutes of the charts' series (1 s points), for the dashboard.
+    caf::replies_to<dashboard_atom>::with<Dashboard>,
+    caf::reacts_to<tick_atom>>;
 
 // --- inspection --------------------------------------------------------------------------------------------------
 
@@ -169,4 +191,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_internal, caf::first_custom_type_id + 100)
   CAF_ADD_TYPE_ID(troupe_internal, (troupe::dependency_decision))
   CAF_ADD_TYPE_ID(troupe_internal, (std::vector<troupe::dependency_decision>))
   CAF_ADD_TYPE_ID(troupe_internal, (troupe::UserUsage))
+  CAF_ADD_TYPE_ID(troupe_internal, (troupe::SchedulerSample))
+  CAF_ADD_TYPE_ID(troupe_internal, (troupe::MetricsSample))
 CAF_END_TYPE_ID_BLOCK(troupe_internal)

@@ -82,7 +82,7 @@ caf::expected<std::unique_ptr<node>> node::start(caf::actor_system& system, cons
       .receive([&](gateway_internal_actor& gw) { state->gateway = std::move(gw); },
                [&](caf::error& err) { failure = std::move(err); });
   if (!failure) {
-    auto access = spawn_access(system, ctx, state->gateway, detached);
+    auto access = spawn_access(system, ctx, state->gateway, observers{}, detached);
     if (access)
       state->access = std::move(*access);
     else

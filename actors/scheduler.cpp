@@ -294,6 +294,25 @@ backoff_policy retry_policy_of(const scheduler_state& st, const Job& job) {
 
 namespace {
 
+SchedulerSample metrics_sample_of(const scheduler_state& st) {
+  SchedulerSample out;
+  set_timestamp(out.mutable_at(), st.ctx->wall->now());
+  st.metrics.fill(&out);
+  out.set_blocked(st.blocked_jobs);
+  out.set_scheduled(st.scheduled_jobs);
+  uint32_t alive = 0, busy = 0, lost = 0;
+  for (const auto& s : st.slots) {
+    alive += s.alive ? 1 : 0;
+    busy += s.alive && s.busy ? 1 : 0;
+    lost += s.alive ? 0 : 1;
+  }
+  out.set_slots_total(alive);
+  out.set_slots_busy(busy);
+  out.set_slots_lost(lost);
+  out.set_runner_stopped(st.runner_stopped);
+  return out;
+}
+
 NodeStatus status_of(scheduler_self self) {
   auto& st = self->state;
   NodeStatus out;
@@ -385,7 +404,9 @@ void rebuild(scheduler_self self) {
   auto now = st.ctx->wall->now();
   auto s = st.ctx->store->scan_queue([&](const storage::job_store::queued_entry& e) {
     // Records are loaded when the jobs are claimed; their wait for aging counts from now.
-    st.ready.push(e.lane, e.seq, e.id, st.ready.key_of(e.user, e.kind), now);
+    auto key = st.ready.key_of(e.user, e.kind);
+    st.ready.push(e.lane, e.seq, e.id, key, now);
+    if (st.metrics_on) st.metrics.add_ready({key.user, key.kind, e.lane}, e.user, e.kind, 1);
     ++queued;
   });
   if (s) s = restore_usage(st);
@@ -440,6 +461,7 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
     st.kind_retry[kind] = backoff_policy{static_cast<micros>(r.base_ms) * 1000, r.factor,
                                          static_cast<micros>(r.max_delay_ms) * 1000, r.jitter};
   st.started_at = ctx->wall->now();
+  st.metrics_on = ctx->options.metricsEnabled;
   self->set_down_handler([=](caf::down_msg& msg) { on_slot_down(self, msg); });
   rebuild(self);
   return {
@@ -447,6 +469,7 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
       [=](cancel_atom, job_id id) { return cancel_job(self, id, {}); },
       [=](await_atom, const std::vector<job_id>& ids) { return await_jobs(self, ids); },
       [=](status_atom) { return status_of(self); },
+      [=](metrics_atom) { return metrics_sample_of(self->state); },
       [=](control_atom, const JobControl& control) { return control_job(self, control); },
       [=](queues_atom, const QueueControl& control) { return control_queues(self, control); },
       [=](cron_atom, const CronControl& control) { return control_cron(self, control); },

@@ -48,6 +48,10 @@ const std::string& write_job(scheduler_state& st, const Job& job, const storage:
       st.usage_dirty.push_back(job.spec().user());
     }
   }
+  if (st.metrics_on) {
+    auto key = st.ready.key_of(job.spec().user(), job.spec().kind());
+    st.metrics.on_write(job, key.user, key.kind, from, before == nullptr ? 0 : before->lane);
+  }
   return before == nullptr ? st.batch.insert(job) : st.batch.update(job, *before);
 }
 

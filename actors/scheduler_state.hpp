@@ -27,6 +27,7 @@
 
 #include "actors/engine_context.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/metrics_recorder.hpp"
 #include "actors/rate_limiter.hpp"
 #include "actors/ready_queue.hpp"
 #include "schemas/backoff.hpp"
@@ -207,6 +208,8 @@ struct scheduler_state {
   quota_limits quotas;
   scheduler_counters counters;
   throughput_window throughput;
+  metrics_recorder metrics;  // with metricsEnabled: every write counted for the metrics actor
+  bool metrics_on = false;
   micros started_at = 0;
 };
 

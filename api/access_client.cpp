@@ -49,6 +49,18 @@ class access_client final : public node_api {
   void users(const std::string& token, UserControl control, reply<UserList> done) override {
     ask<UserList>(std::move(done), users_atom::value, token, std::move(control));
   }
+  void metrics(const std::string& token, MetricsQuery query, reply<SeriesSet> done) override {
+    ask<SeriesSet>(std::move(done), metrics_atom::value, token, std::move(query));
+  }
+  void prometheus(const std::string& token, reply<std::string> done) override {
+    ask<std::string>(std::move(done), prometheus_atom::value, token);
+  }
+  void alerts(const std::string& token, AlertControl control, reply<AlertList> done) override {
+    ask<AlertList>(std::move(done), alerts_atom::value, token, std::move(control));
+  }
+  void dashboard(const std::string& token, reply<Dashboard> done) override {
+    ask<Dashboard>(std::move(done), dashboard_atom::value, token);
+  }
 
  private:
   // One request from a fresh actor; the actor ends once the answer (or the error) has been handed to `done`:

@@ -169,11 +169,12 @@ class connection : public std::enable_shared_from_this<connection> {
     response_.version(version_ == 0 ? 11 : version_);
     response_.result(response.status);
     response_.set(http::field::server, "troupe");
-    response_.set(http::field::content_type, "application/json");
+    response_.set(http::field::content_type, response.content_type);
     for (const auto& [name, value] : response.headers) response_.set(name, value);
     response_.keep_alive(keep_alive);
+    bool json = response.content_type == "application/json";
     response_.body() = std::move(response.body);
-    response_.body() += '\n';
+    if (json) response_.body() += '\n';
     response_.prepare_payload();
     stream_.expires_after(settings().read_timeout);  // a client that does not take its answer is dropped too
     http::async_write(stream_, response_, [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {

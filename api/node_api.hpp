@@ -34,6 +34,10 @@ class node_api {
   virtual void queues(const std::string& token, QueueControl control, reply<QueueList> done) = 0;
   virtual void cron(const std::string& token, CronControl control, reply<CronList> done) = 0;
   virtual void users(const std::string& token, UserControl control, reply<UserList> done) = 0;
+  virtual void metrics(const std::string& token, MetricsQuery query, reply<SeriesSet> done) = 0;
+  virtual void prometheus(const std::string& token, reply<std::string> done) = 0;
+  virtual void alerts(const std::string& token, AlertControl control, reply<AlertList> done) = 0;
+  virtual void dashboard(const std::string& token, reply<Dashboard> done) = 0;
 };
 
 }  // namespace troupe::api

@@ -6,6 +6,8 @@
 #include <limits>
 #include <optional>
 
+#include <google/protobuf/util/time_util.h>
+
 #include "api/submit_request.hpp"
 #include "troupe/json.hpp"
 
@@ -16,11 +18,6 @@ namespace {
 using respond = std::function<void(http_response)>;
 
 // What a route that is not built yet says (docs/api.md, "Endpoints still to come").
-constexpr const char* metrics_note =
-    "the metrics collector is not built yet; `status` holds the figures the node has now (GET /api/jobs/status)";
-constexpr const char* dashboard_note =
-    "the dashboard is not built yet; `status` holds the figures the node has now (GET /api/jobs/status)";
-constexpr const char* alerts_note = "alerting is not built yet: there are no alert rules and no alerts";
 constexpr const char* benchmark_note = "benchmark runs over HTTP are not built yet; run `troupe bench` on the node";
 // Most running jobs a drain lists.
 constexpr uint32_t drain_listed = 1000;
@@ -142,7 +139,7 @@ std::string lower(std::string text) {
 // --- routes --------------------------------------------------------------------------------------------------
 
 enum class route_kind {
-  health, ready, jobs, job, control, runner, status, cron, history, metrics, dashboard, alerts, benchmark,
+  health, ready, jobs, job, control, runner, status, cron, history, metrics, prometheus, dashboard, alerts, benchmark,
   users, user_me, user,
 };
 
@@ -156,6 +153,7 @@ std::optional<route> resolve(std::string_view path) {
   if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   if (path == "/health") return route{route_kind::health, "GET"};
   if (path == "/ready") return route{route_kind::ready, "GET"};
+  if (path == "/metrics") return route{route_kind::prometheus, "GET"};
   if (path == "/api/jobs") return route{route_kind::jobs, "GET, POST"};
   if (path == "/api/users") return route{route_kind::users, "GET, POST"};
   if (path == "/api/users/me") return route{route_kind::user_me, "GET"};
@@ -396,17 +394,66 @@ void history(call& c) {
   }));
 }
 
-// metrics and dashboard: the node's status, and the parts not built yet by name.
-void interim_report(call& c, const char* note, std::vector<std::string> not_built) {
-  if (auto err = c.query.check({})) return c.fail(err);
-  c.node->status(c.token, answer<NodeStatus>(c.done, [note, not_built = std::move(not_built)](NodeStatus& status) {
-    InterimReport report;
-    report.set_available(false);
-    report.set_note(note);
-    for (const auto& part : not_built) report.add_not_built(part);
-    *report.mutable_status() = std::move(status);
-    return json_response(200, report);
-  }));
+// GET: active and recent alerts (?limit=N); POST: an AlertControl (acknowledge, silence, unsilence).
+void alerts(call& c, const std::string& method) {
+  AlertControl control;
+  if (method == "POST") {
+    if (auto err = c.query.check({})) return c.fail(err);
+    if (auto err = parse_body(c.body, &control)) return c.fail(err);
+    if (control.action() == AlertControl::LIST)
+      return c.fail(make_error(ec::invalid_argument, "POST /api/jobs/alerts needs an action: ACKNOWLEDGE, SILENCE "
+                                                     "or UNSILENCE (GET lists)"));
+  } else {
+    if (auto err = c.query.check({"limit"})) return c.fail(err);
+    uint32_t limit = 0;
+    if (auto err = c.query.get_number("limit", &limit)) return c.fail(err);
+    control.set_limit(limit);
+  }
+  c.node->alerts(c.token, std::move(control),
+                 answer<AlertList>(c.done, [](AlertList& list) { return json_response(200, list); }));
+}
+
+// A time parameter of the metrics history: RFC 3339 ("2026-11-29T12:00:00Z"), or seconds relative to now when
+// negative ("-3600": an hour ago). Unset: `fallback` seconds from now.
+caf::error parse_time(const query_params& q, std::string_view name, google::protobuf::Timestamp* out) {
+  auto* text = q.get(name);
+  if (text == nullptr) return caf::none;
+  if (!text->empty() && text->front() == '-') {
+    int64_t seconds = 0;
+    auto [end, problem] = std::from_chars(text->data() + 1, text->data() + text->size(), seconds);
+    if (problem != std::errc{} || end != text->data() + text->size() || text->size() == 1)
+      return make_error(ec::invalid_argument, std::string{name} + ": '" + *text +
+                                                  "' is neither an RFC 3339 time nor -SECONDS (before now)");
+    auto now = google::protobuf::util::TimeUtil::GetCurrentTime();
+    *out = now - google::protobuf::util::TimeUtil::SecondsToDuration(seconds);
+    return caf::none;
+  }
+  if (!google::protobuf::util::TimeUtil::FromString(*text, out))
+    return make_error(ec::invalid_argument, std::string{name} + ": '" + *text +
+                                                "' is neither an RFC 3339 time nor -SECONDS (before now)");
+  return caf::none;
+}
+
+// GET /api/jobs/metrics?series=a,b&from=&to=&step=: the metrics history.
+void metrics_history(call& c) {
+  if (auto err = c.query.check({"series", "from", "to", "step"})) return c.fail(err);
+  MetricsQuery query;
+  if (auto* series = c.query.get("series")) {
+    std::string_view list{*series};
+    while (!list.empty()) {
+      auto comma = list.find(',');
+      auto name = list.substr(0, comma);
+      if (!name.empty()) query.add_series(std::string{name});
+      list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    }
+  }
+  if (auto err = parse_time(c.query, "from", query.mutable_from())) return c.fail(err);
+  if (auto err = parse_time(c.query, "to", query.mutable_to())) return c.fail(err);
+  uint32_t step = 0;
+  if (auto err = c.query.get_number("step", &step)) return c.fail(err);
+  query.set_step_seconds(step);
+  c.node->metrics(c.token, std::move(query),
+                  answer<SeriesSet>(c.done, [](SeriesSet& set) { return json_response(200, set); }));
 }
 
 // Endpoints with nothing behind them yet still authenticate the caller (WHOAMI), then say so.
@@ -511,21 +558,16 @@ void router::handle(http_request request, std::function<void(http_response)> don
       return c.node->status(c.token, answer<NodeStatus>(c.done, [](NodeStatus& s) { return json_response(200, s); }));
     case route_kind::cron: return cron(c, method);
     case route_kind::history: return history(c);
-    case route_kind::metrics:
-      return interim_report(c, metrics_note,
-                            {"latency percentiles", "per-kind throughput and error rates", "time series",
-                             "resource usage (memory, CPU)"});
+    case route_kind::metrics: return metrics_history(c);
+    case route_kind::prometheus:
+      if (auto err = c.query.check({})) return c.fail(err);
+      return c.node->prometheus(c.token, answer<std::string>(c.done, [](std::string& text) {
+        return http_response{200, std::move(text), {}, "text/plain; version=0.0.4; charset=utf-8"};
+      }));
     case route_kind::dashboard:
-      return interim_report(c, dashboard_note, {"dashboard page", "charts over time"});
-    case route_kind::alerts:
-      if (method == "POST")
-        return not_built(c, [] { return error_response(501, "not_implemented", alerts_note); });
-      return not_built(c, [] {
-        AlertList list;
-        list.set_available(false);
-        list.set_note(alerts_note);
-        return json_response(200, list);
-      });
+      if (auto err = c.query.check({})) return c.fail(err);
+      return c.node->dashboard(c.token, answer<Dashboard>(c.done, [](Dashboard& d) { return json_response(200, d); }));
+    case route_kind::alerts: return alerts(c, method);
     case route_kind::benchmark:
       if (method == "POST")
         return not_built(c, [] { return error_response(501, "not_implemented", benchmark_note); });

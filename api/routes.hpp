@@ -36,8 +36,9 @@ struct http_request {
 
 struct http_response {
   unsigned status = 200;
-  std::string body = {};                                           // JSON
+  std::string body = {};                                           // JSON unless content_type says otherwise
   std::vector<std::pair<std::string, std::string>> headers = {};  // besides Content-Type: Allow, Location, ...
+  std::string content_type = "application/json";
 };
 
 // The HTTP status of a troupe error code: 400 invalid_argument and unknown_kind, 401 unauthenticated,

@@ -118,6 +118,34 @@ struct node_options {
   // Per-user overrides of maxPayloadMBPerUser, as NAME=MIB,...
   std::string userPayloadLimitsMB;
 
+  // --- metrics and alerts (metrics actor, alert actor; docs/metrics.md) ----------------------------------------
+  // Milliseconds between two samples of the node's metrics (the finest step of the history).
+  uint32_t metricsIntervalMs = 1000;
+  // Minutes the history keeps its finest samples; then only per-minute averages are kept.
+  uint32_t metricsFineRetentionMinutes = 60;
+  // Hours the history keeps per-minute averages; then only per-hour averages, for maxJobHistoryDays.
+  uint32_t metricsMinuteRetentionHours = 24;
+  // The pickup latency (READY to RUNNING, p95 over a minute) the node aims for, in milliseconds: above it the
+  // pickup latency alert fires and the health score drops.
+  uint32_t pickupLatencyTargetMs = 1000;
+  // A rule's condition must hold this many milliseconds before its alert fires, and be clear as long before it
+  // resolves.
+  uint32_t alertForMs = 10000;
+  // An active alert resolves only once its value is below its threshold by this fraction (hysteresis).
+  double alertHysteresis = 0.1;
+  // Waiting jobs (READY, SCHEDULED, BLOCKED) above which a backlog that grew over the last minute raises an alert.
+  uint64_t backlogAlertJobs = 1000;
+  // BLOCKED jobs (waiting for dependencies) above which an alert fires.
+  uint64_t blockedAlertJobs = 1000;
+  // Jobs that ended DEAD within the last 10 minutes from which an alert fires (0: never).
+  uint32_t deadAlertJobs = 1;
+  // URL that receives fired and resolved alerts as JSON (POST); empty: none.
+  std::string alertWebhookUrl;
+  // Milliseconds a webhook request may take before it is given up (it is retried with the next change).
+  uint32_t alertWebhookTimeoutMs = 5000;
+  // Resolved alerts kept in the alert history (oldest deleted first).
+  uint32_t alertHistoryKept = 1000;
+
   // --- resource limits (seed: "Resource Limits") -------------------------------------------------------------
   // Memory budget of the node process, in MiB (resource manager admission).
   uint32_t maxMemoryMB = 512;

@@ -27,10 +27,11 @@ constexpr const char* parallel_group = "parallel processing";
 constexpr const char* fair_share_group = "fair share";
 constexpr const char* retries_group = "retries";
 constexpr const char* api_group = "api and users";
+constexpr const char* metrics_group = "metrics and alerts";
 constexpr const char* limits_group = "resource limits";
 constexpr const char* scaling_group = "scaling";
 constexpr const char* sections[] = {node_group,    parallel_group, fair_share_group, retries_group,
-                                    api_group,     limits_group,   scaling_group};
+                                    api_group,     metrics_group,  limits_group,     scaling_group};
 
 constexpr uint64_t ms_per_day = uint64_t{24} * 3600 * 1000;
 
@@ -85,6 +86,22 @@ CLI::Validator host_port() {
             return std::string{};
           },
           "HOST:PORT"};
+}
+
+// An http:// or https:// URL with a host and no spaces (alertWebhookUrl).
+CLI::Validator http_url() {
+  return {[](std::string& text) {
+            auto scheme_end = text.find("://");
+            auto scheme = scheme_end == std::string::npos ? std::string{} : text.substr(0, scheme_end);
+            if (scheme != "http" && scheme != "https")
+              return "'" + text + "' is not an http:// or https:// URL";
+            if (text.size() == scheme_end + 3 || text[scheme_end + 3] == '/')
+              return "'" + text + "' has no host";
+            if (std::any_of(text.begin(), text.end(), [](unsigned char c) { return std::isspace(c) != 0; }))
+              return "'" + text + "' contains a space";
+            return std::string{};
+          },
+          "URL"};
 }
 
 // Empty, or what `inner` accepts.
@@ -473,6 +490,42 @@ void add_node_options(CLI::App& app, node_options& opts) {
   add(app, g, "userPayloadLimitsMB", opts.userPayloadLimitsMB,
       "Per-user overrides of maxPayloadMBPerUser, as NAME=MIB,...")
       ->check(name_values());
+
+  g = metrics_group;
+  add(app, g, "metricsIntervalMs", opts.metricsIntervalMs,
+      "Milliseconds between two samples of the node's metrics (the finest step of the history)")
+      ->check(range(100u, 60'000u));
+  add(app, g, "metricsFineRetentionMinutes", opts.metricsFineRetentionMinutes,
+      "Minutes the metrics history keeps its finest samples; then per-minute averages")
+      ->check(range(1u, 10'080u));
+  add(app, g, "metricsMinuteRetentionHours", opts.metricsMinuteRetentionHours,
+      "Hours the metrics history keeps per-minute averages; then per-hour ones, for maxJobHistoryDays")
+      ->check(range(1u, 8'760u));
+  add(app, g, "pickupLatencyTargetMs", opts.pickupLatencyTargetMs,
+      "Target pickup latency (READY to RUNNING, p95 over a minute) in ms; above it an alert fires")
+      ->check(range(1u, 86'400'000u));
+  add(app, g, "alertForMs", opts.alertForMs,
+      "Milliseconds a rule's condition must hold before its alert fires, and be clear before it resolves")
+      ->check(range(0u, 86'400'000u));
+  add(app, g, "alertHysteresis", opts.alertHysteresis,
+      "An active alert resolves once its value is below its threshold by this fraction")
+      ->check(CLI::Range(0.0, 0.9));
+  add(app, g, "backlogAlertJobs", opts.backlogAlertJobs,
+      "Waiting jobs above which a backlog that grew over the last minute raises an alert")
+      ->check(range<uint64_t>(1, 1'000'000'000'000));
+  add(app, g, "blockedAlertJobs", opts.blockedAlertJobs, "BLOCKED jobs above which an alert fires")
+      ->check(range<uint64_t>(1, 1'000'000'000'000));
+  add(app, g, "deadAlertJobs", opts.deadAlertJobs,
+      "Jobs ended DEAD within 10 minutes from which an alert fires (0: never)")
+      ->check(range(0u, 1'000'000'000u));
+  add(app, g, "alertWebhookUrl", opts.alertWebhookUrl,
+      "URL that receives fired and resolved alerts as JSON (POST); empty: none")
+      ->check(empty_or(http_url()));
+  add(app, g, "alertWebhookTimeoutMs", opts.alertWebhookTimeoutMs,
+      "Milliseconds a webhook request may take before it is given up")
+      ->check(range(100u, 600'000u));
+  add(app, g, "alertHistoryKept", opts.alertHistoryKept, "Resolved alerts kept in the alert history")
+      ->check(range(1u, 1'000'000u));
 
   g = limits_group;
   add(app, g, "maxMemoryMB", opts.maxMemoryMB,

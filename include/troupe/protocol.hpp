@@ -39,6 +39,10 @@ using control_atom = caf::atom_constant<caf::atom("control")>;
 using queues_atom = caf::atom_constant<caf::atom("queues")>;
 using cron_atom = caf::atom_constant<caf::atom("cron")>;
 using users_atom = caf::atom_constant<caf::atom("users")>;
+using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
+using prometheus_atom = caf::atom_constant<caf::atom("prom")>;
+using alerts_atom = caf::atom_constant<caf::atom("alerts")>;
+using dashboard_atom = caf::atom_constant<caf::atom("dashboard")>;
 
 // The node's trusted in-process interface: every request acts with full rights (as an admin). Programs that embed
 // a node (troupe/node.hpp) use it; peers never see it.
@@ -84,7 +88,15 @@ using access_actor = caf::typed_actor<
     caf::replies_to<queues_atom, std::string, QueueControl>::with<QueueList>,
     caf::replies_to<cron_atom, std::string, CronControl>::with<CronList>,
     // Adds, lists or revokes users (admins), or tells the caller who it is (WHOAMI, anyone).
-    caf::replies_to<users_atom, std::string, UserControl>::with<UserList>>;
+    caf::replies_to<users_atom, std::string, UserControl>::with<UserList>,
+    // The metrics history (admins and read-only users): the named series between two times.
+    caf::replies_to<metrics_atom, std::string, MetricsQuery>::with<SeriesSet>,
+    // The node's metrics in the Prometheus text exposition format 0.0.4 (admins and read-only users).
+    caf::replies_to<prometheus_atom, std::string>::with<std::string>,
+    // Active and recent alerts and the health score (anyone); ACKNOWLEDGE, SILENCE, UNSILENCE: admins.
+    caf::replies_to<alerts_atom, std::string, AlertControl>::with<AlertList>,
+    // What the dashboard shows: status, health, active alerts, the charts' recent series, the caller's role.
+    caf::replies_to<dashboard_atom, std::string>::with<Dashboard>>;
 
 // CAF inspection for every generated Protobuf message: its binary serialization as one string field.
 template <class Inspector, class T>
@@ -132,4 +144,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(troupe, (troupe::CronList))
   CAF_ADD_TYPE_ID(troupe, (troupe::UserControl))
   CAF_ADD_TYPE_ID(troupe, (troupe::UserList))
+  CAF_ADD_TYPE_ID(troupe, (troupe::MetricsQuery))
+  CAF_ADD_TYPE_ID(troupe, (troupe::SeriesSet))
+  CAF_ADD_TYPE_ID(troupe, (troupe::AlertControl))
+  CAF_ADD_TYPE_ID(troupe, (troupe::AlertList))
+  CAF_ADD_TYPE_ID(troupe, (troupe::Dashboard))
 CAF_END_TYPE_ID_BLOCK(troupe)

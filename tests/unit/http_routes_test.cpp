@@ -32,6 +32,8 @@ struct fake_node : node_api {
   std::vector<QueueControl> queue_controls;
   CronControl cron_control;
   UserControl user_control;
+  MetricsQuery metrics_query;
+  AlertControl alert_control;
 
   std::vector<uint64_t> ids = {7};
   Job job;
@@ -41,6 +43,10 @@ struct fake_node : node_api {
   QueueList history;  // the answer to HISTORY
   CronList cron_list;
   UserList user_list;
+  SeriesSet series;
+  std::string exposition;
+  AlertList alert_list;
+  Dashboard board;
 
   template <class T>
   void answer(const char* name, const std::string& token, const reply<T>& done, const T& value) {
@@ -85,6 +91,20 @@ struct fake_node : node_api {
   void users(const std::string& token, UserControl c, reply<UserList> done) override {
     user_control = std::move(c);
     answer("users", token, done, user_list);
+  }
+  void metrics(const std::string& token, MetricsQuery q, reply<SeriesSet> done) override {
+    metrics_query = std::move(q);
+    answer("metrics", token, done, series);
+  }
+  void prometheus(const std::string& token, reply<std::string> done) override {
+    answer("prometheus", token, done, exposition);
+  }
+  void alerts(const std::string& token, AlertControl c, reply<AlertList> done) override {
+    alert_control = std::move(c);
+    answer("alerts", token, done, alert_list);
+  }
+  void dashboard(const std::string& token, reply<Dashboard> done) override {
+    answer("dashboard", token, done, board);
   }
 };
 
@@ -357,33 +377,61 @@ BOOST_AUTO_TEST_CASE(status_history_and_cron_answer_their_messages) {
   BOOST_TEST(call("POST", "/api/jobs/cron", R"({"action":"PAUSE","name":"x"})").status == 404u);
 }
 
+BOOST_AUTO_TEST_CASE(metrics_history_queries_name_their_series_and_times_and_prometheus_is_text) {
+  auto r = call("GET", "/api/jobs/metrics?series=throughput_1m,depth_ready&from=2026-11-29T12:00:00Z&to=-60&step=60");
+  BOOST_TEST(r.status == 200u, r.body);
+  BOOST_TEST(node->metrics_query.series_size() == 2);
+  BOOST_TEST(node->metrics_query.series(1) == "depth_ready");
+  BOOST_TEST(node->metrics_query.from().seconds() == 1795953600);
+  BOOST_TEST(node->metrics_query.to().seconds() > 1795953600);
+  BOOST_TEST(node->metrics_query.step_seconds() == 60u);
+  auto bad = call("GET", "/api/jobs/metrics?from=yesterday");
+  BOOST_TEST(bad.status == 400u);
+  BOOST_TEST(error_of(bad).error().message().find("from: 'yesterday'") != std::string::npos);
+  BOOST_TEST(call("GET", "/api/jobs/metrics?step=-1").status == 400u);
+  BOOST_TEST(call("GET", "/api/jobs/metrics?window=1").status == 400u);
+  node->exposition = "# TYPE troupe_up gauge\ntroupe_up 1\n";
+  auto text = call("GET", "/metrics");
+  BOOST_TEST(text.status == 200u);
+  BOOST_TEST(text.content_type == "text/plain; version=0.0.4; charset=utf-8");
+  BOOST_TEST(text.body == node->exposition);
+}
+
 BOOST_AUTO_TEST_CASE(endpoints_still_to_come_say_so_and_make_up_nothing) {
-  node->node_status.set_succeeded_total(42);
-  for (std::string path : {"/api/jobs/metrics", "/api/jobs/dashboard"}) {
-    auto r = call("GET", path);
-    BOOST_TEST(r.status == 200u);
-    auto report = parse<InterimReport>(r);
-    BOOST_TEST(!report.available());
-    BOOST_TEST(report.not_built_size() > 0);
-    BOOST_TEST(report.status().succeeded_total() == 42u);
-  }
-  auto alerts = parse<AlertList>(call("GET", "/api/jobs/alerts"));
-  BOOST_TEST(!alerts.available());
-  BOOST_TEST(alerts.alerts_size() == 0);
-  BOOST_TEST(!alerts.note().empty());
   auto runs = parse<BenchmarkRuns>(call("GET", "/api/jobs/benchmark"));
   BOOST_TEST(!runs.available());
-  for (std::string path : {"/api/jobs/benchmark", "/api/jobs/alerts"}) {
-    auto r = call("POST", path, R"({"workload":"burn"})");
-    BOOST_TEST(r.status == 501u);
-    BOOST_TEST(error_of(r).error().code() == "not_implemented");
-  }
+  auto posted = call("POST", "/api/jobs/benchmark", R"({"workload":"burn"})");
+  BOOST_TEST(posted.status == 501u);
+  BOOST_TEST(error_of(posted).error().code() == "not_implemented");
   // They still authenticate the caller.
   BOOST_TEST(node->calls.back() == "users");
   BOOST_TEST(node->user_control.action() == UserControl::WHOAMI);
   node->error = make_error(ec::unauthenticated, "invalid token");
-  BOOST_TEST(call("GET", "/api/jobs/alerts").status == 401u);
   BOOST_TEST(call("POST", "/api/jobs/benchmark", "{}").status == 401u);
+}
+
+BOOST_AUTO_TEST_CASE(alerts_are_listed_acknowledged_and_silenced_and_the_dashboard_answers) {
+  node->alert_list.mutable_health()->set_score(87);
+  auto listed = call("GET", "/api/jobs/alerts?limit=5");
+  BOOST_TEST(listed.status == 200u, listed.body);
+  BOOST_TEST(parse<AlertList>(listed).health().score() == 87u);
+  BOOST_TEST(node->alert_control.action() == AlertControl::LIST);
+  BOOST_TEST(node->alert_control.limit() == 5u);
+  auto silenced = call("POST", "/api/jobs/alerts", R"({"action":"SILENCE","alert":"dead_jobs","silenceMinutes":30})");
+  BOOST_TEST(silenced.status == 200u, silenced.body);
+  BOOST_TEST(node->alert_control.action() == AlertControl::SILENCE);
+  BOOST_TEST(node->alert_control.alert() == "dead_jobs");
+  BOOST_TEST(node->alert_control.silence_minutes() == 30u);
+  auto no_action = call("POST", "/api/jobs/alerts", R"({"alert":"dead_jobs"})");
+  BOOST_TEST(no_action.status == 400u);
+  BOOST_TEST(error_of(no_action).error().message().find("ACKNOWLEDGE") != std::string::npos);
+  BOOST_TEST(call("GET", "/api/jobs/alerts?limit=many").status == 400u);
+  node->board.set_role("read-only");
+  auto board = call("GET", "/api/jobs/dashboard");
+  BOOST_TEST(board.status == 200u, board.body);
+  BOOST_TEST(parse<Dashboard>(board).role() == "read-only");
+  node->error = make_error(ec::forbidden, "user bob (user) may not acknowledge or silence alerts");
+  BOOST_TEST(call("POST", "/api/jobs/alerts", R"({"action":"ACKNOWLEDGE","alert":"x"})").status == 403u);
 }
 
 BOOST_AUTO_TEST_CASE(users_are_listed_added_revoked_and_asked_who_they_are) {

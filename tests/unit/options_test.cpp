@@ -55,6 +55,14 @@ std::string describe(const node_options& opts) {
       << "\nbootstrapAdmin=" << opts.bootstrapAdmin << "\nmaxQueuedPerUser=" << opts.maxQueuedPerUser
       << "\nuserQueuedLimits=" << opts.userQueuedLimits << "\nmaxPayloadMBPerUser=" << opts.maxPayloadMBPerUser
       << "\nuserPayloadLimitsMB=" << opts.userPayloadLimitsMB
+      << "\nmetricsIntervalMs=" << opts.metricsIntervalMs
+      << "\nmetricsFineRetentionMinutes=" << opts.metricsFineRetentionMinutes
+      << "\nmetricsMinuteRetentionHours=" << opts.metricsMinuteRetentionHours
+      << "\npickupLatencyTargetMs=" << opts.pickupLatencyTargetMs << "\nalertForMs=" << opts.alertForMs
+      << "\nalertHysteresis=" << opts.alertHysteresis << "\nbacklogAlertJobs=" << opts.backlogAlertJobs
+      << "\nblockedAlertJobs=" << opts.blockedAlertJobs << "\ndeadAlertJobs=" << opts.deadAlertJobs
+      << "\nalertWebhookUrl=" << opts.alertWebhookUrl << "\nalertWebhookTimeoutMs=" << opts.alertWebhookTimeoutMs
+      << "\nalertHistoryKept=" << opts.alertHistoryKept
       << "\nmaxMemoryMB=" << opts.maxMemoryMB
       << "\nmaxJobPayloadSizeMB=" << opts.maxJobPayloadSizeMB
       << "\njobTimeoutMs=" << opts.jobTimeoutMs << "\nmaxJobHistoryDays=" << opts.maxJobHistoryDays
@@ -120,6 +128,18 @@ const std::vector<setting> changed_settings = {
     {"userQueuedLimits", "alice=5000", true},
     {"maxPayloadMBPerUser", "100", false},
     {"userPayloadLimitsMB", "bob=10", true},
+    {"metricsIntervalMs", "500", false},
+    {"metricsFineRetentionMinutes", "30", false},
+    {"metricsMinuteRetentionHours", "48", false},
+    {"pickupLatencyTargetMs", "250", false},
+    {"alertForMs", "2000", false},
+    {"alertHysteresis", "0.2", false},
+    {"backlogAlertJobs", "50", false},
+    {"blockedAlertJobs", "60", false},
+    {"deadAlertJobs", "3", false},
+    {"alertWebhookUrl", "http://127.0.0.1:9/hook", true},
+    {"alertWebhookTimeoutMs", "1500", false},
+    {"alertHistoryKept", "20", false},
     {"maxMemoryMB", "2048", false},
     {"maxJobPayloadSizeMB", "8", false},
     {"jobTimeoutMs", "60000", false},
@@ -182,6 +202,18 @@ node_options changed_options() {
   o.userQueuedLimits = "alice=5000";
   o.maxPayloadMBPerUser = 100;
   o.userPayloadLimitsMB = "bob=10";
+  o.metricsIntervalMs = 500;
+  o.metricsFineRetentionMinutes = 30;
+  o.metricsMinuteRetentionHours = 48;
+  o.pickupLatencyTargetMs = 250;
+  o.alertForMs = 2000;
+  o.alertHysteresis = 0.2;
+  o.backlogAlertJobs = 50;
+  o.blockedAlertJobs = 60;
+  o.deadAlertJobs = 3;
+  o.alertWebhookUrl = "http://127.0.0.1:9/hook";
+  o.alertWebhookTimeoutMs = 1500;
+  o.alertHistoryKept = 20;
   o.maxMemoryMB = 2048;
   o.maxJobPayloadSizeMB = 8;
   o.jobTimeoutMs = 60000;
@@ -424,6 +456,11 @@ BOOST_AUTO_TEST_CASE(invalid_values_are_rejected_naming_the_option_and_the_value
       {"scaleDownThreshold", "-0.5"},
       {"scaleUpThreshold", "nan"},
       {"metricsEnabled", "maybe"},
+      {"metricsIntervalMs", "50"},
+      {"alertHysteresis", "1.5"},
+      {"alertWebhookUrl", "ftp://host/x"},
+      {"alertWebhookUrl", "http://"},
+      {"blockedAlertJobs", "0"},
       {"maxCompletedJobsToKeep", "-1"},
       {"userWeights", "alice"},
       {"userWeights", "alice=0"},

@@ -266,6 +266,99 @@ UserList sample(const sample_context&, tag<UserList>) {
   return l;
 }
 
+MetricsQuery sample(const sample_context&, tag<MetricsQuery>) {
+  MetricsQuery q;
+  q.add_series("throughput_1m");
+  q.add_series("kind:email:depth_ready");
+  set_timestamp(q.mutable_from(), 1'700'000'000'000'000);
+  set_timestamp(q.mutable_to(), 1'700'000'360'000'000);
+  q.set_step_seconds(60);
+  return q;
+}
+
+SeriesSet sample(const sample_context&, tag<SeriesSet>) {
+  SeriesSet set;
+  set.set_step_seconds(60);
+  auto* s = set.add_series();
+  s->set_name("throughput_1m");
+  s->add_t(1'700'000'000);
+  s->add_v(12.5);
+  set.add_known("throughput_1m");
+  return set;
+}
+
+AlertControl sample(const sample_context&, tag<AlertControl>) {
+  AlertControl c;
+  c.set_action(AlertControl::SILENCE);
+  c.set_alert("dead_jobs");
+  c.set_silence_minutes(30);
+  c.set_by("admin");
+  return c;
+}
+
+Alert sample_alert() {
+  Alert a;
+  a.set_id("high_error_rate-1700000000000000");
+  a.set_rule("high_error_rate");
+  a.set_severity(Alert::CRITICAL);
+  a.set_state(Alert::ACTIVE);
+  a.set_message("error rate 40% over the last minute (threshold 15%)");
+  a.set_value(40);
+  a.set_threshold(15);
+  set_timestamp(a.mutable_fired_at(), 1'700'000'000'000'000);
+  return a;
+}
+
+AlertList sample(const sample_context&, tag<AlertList>) {
+  AlertList l;
+  *l.add_active() = sample_alert();
+  l.mutable_health()->set_score(62);
+  auto* input = l.mutable_health()->add_inputs();
+  input->set_name("error_rate");
+  input->set_penalty(30);
+  return l;
+}
+
+Dashboard sample(const sample_context&, tag<Dashboard>) {
+  Dashboard d;
+  d.mutable_status()->set_node("n1");
+  d.mutable_health()->set_score(99);
+  *d.add_alerts() = sample_alert();
+  auto* s = d.mutable_recent()->add_series();
+  s->set_name("depth_ready");
+  s->add_t(1'700'000'000);
+  s->add_v(3);
+  (*d.mutable_latest()->mutable_values())["depth_ready"] = 3;
+  d.set_user("alice");
+  d.set_role("read-only");
+  return d;
+}
+
+SchedulerSample sample(const sample_context&, tag<SchedulerSample>) {
+  SchedulerSample s;
+  set_timestamp(s.mutable_at(), 1'700'000'000'000'000);
+  auto* l = s.add_labels();
+  l->set_kind("email");
+  l->set_user("alice");
+  l->set_priority(JobSpec::HIGH);
+  l->set_succeeded(10);
+  l->set_ready(-0);
+  l->mutable_pickup()->add_buckets(3);
+  l->mutable_pickup()->set_count(3);
+  s.set_blocked(2);
+  s.set_slots_total(15);
+  s.set_slots_lost(1);
+  return s;
+}
+
+MetricsSample sample(const sample_context&, tag<MetricsSample>) {
+  MetricsSample m;
+  set_timestamp(m.mutable_at(), 1'700'000'000'000'000);
+  (*m.mutable_values())["throughput_1m"] = 12.5;
+  (*m.mutable_values())["kind:email:depth_ready"] = 4;
+  return m;
+}
+
 UserUsage sample(const sample_context&, tag<UserUsage>) {
   UserUsage u;
   u.set_user("alice");
@@ -431,13 +524,13 @@ struct system_fixture {
 BOOST_FIXTURE_TEST_SUITE(protocol, system_fixture)
 
 BOOST_AUTO_TEST_CASE(every_type_of_the_peer_protocol_block_round_trips) {
-  static_assert(caf::id_block::troupe::end - caf::id_block::troupe::begin == 19,
+  static_assert(caf::id_block::troupe::end - caf::id_block::troupe::begin == 24,
                 "a type was added to the troupe block: it is covered by check_block, check its sample");
   check_block<caf::id_block::troupe>();
 }
 
 BOOST_AUTO_TEST_CASE(every_type_of_the_internal_block_round_trips) {
-  static_assert(caf::id_block::troupe_internal::end - caf::id_block::troupe_internal::begin == 9,
+  static_assert(caf::id_block::troupe_internal::end - caf::id_block::troupe_internal::begin == 11,
                 "a type was added to the troupe_internal block: it is covered by check_block, check its sample");
   check_block<caf::id_block::troupe_internal>();
 }
