@@ -131,7 +131,7 @@ metrics_actor::behavior_type metrics(metrics_self self, engine_context_ptr ctx, 
   st.gateway = std::move(gateway);
   st.alerts = std::move(alerts);
   const auto& o = st.ctx->options;
-  st.windows = std::make_unique<metrics_windows>(metrics_windows::config{uint64_t{o.maxMemoryMB} << 20, 100});
+  st.windows = std::make_unique<metrics_windows>(metrics_windows::config{uint64_t{o.maxMemoryMB} << 20, 20});
   constexpr micros minute = 60'000'000;
   st.history = std::make_unique<metrics_history>(
       *st.ctx->store, history_retention{o.metricsFineRetentionMinutes * minute,

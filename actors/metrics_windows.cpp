@@ -131,16 +131,25 @@ MetricsSample metrics_windows::add(const SchedulerSample& counters, const std::o
     const auto& m = group_of(last_minute, name);
     v[prefix + "depth_ready"] = static_cast<double>(std::max<int64_t>(0, t.ready));
     v[prefix + "depth_running"] = static_cast<double>(std::max<int64_t>(0, t.running));
+    v[prefix + "throughput_1s"] = rate(previous, t.finished(), group_of(previous, name).finished());
     v[prefix + "throughput_1m"] = rate(last_minute, t.finished(), m.finished());
+    v[prefix + "throughput_1h"] = rate(last_hour, t.finished(), group_of(last_hour, name).finished());
     auto ok = increase(t.succeeded, m.succeeded);
     auto failed = increase(t.failed_attempts, m.failed_attempts);
     auto ended = ok + failed;
+    v[prefix + "succeeded_1m"] = static_cast<double>(ok);
+    v[prefix + "failed_1m"] = static_cast<double>(increase(t.failed, m.failed));
+    v[prefix + "dead_1m"] = static_cast<double>(increase(t.dead, m.dead));
+    v[prefix + "failed_attempts_1m"] = static_cast<double>(failed);
+    v[prefix + "retried_1m"] = static_cast<double>(increase(t.retried, m.retried));
     v[prefix + "attempts_ended_1m"] = static_cast<double>(ended);
     v[prefix + "error_rate_1m"] = ended == 0 ? 0 : 100.0 * static_cast<double>(failed) / static_cast<double>(ended);
     auto pickup = minus(t.pickup, m.pickup);
     auto run = minus(t.run, m.run);
-    v[prefix + "pickup_p95_1m_seconds"] = quantile(pickup, 0.95);
-    v[prefix + "run_p95_1m_seconds"] = quantile(run, 0.95);
+    for (auto [q, p] : {std::pair{0.5, "p50"}, std::pair{0.95, "p95"}, std::pair{0.99, "p99"}}) {
+      v[prefix + "pickup_" + p + "_1m_seconds"] = quantile(pickup, q);
+      v[prefix + "run_" + p + "_1m_seconds"] = quantile(run, q);
+    }
     if (!name.empty() && name.rfind("kind:", 0) != 0) continue;
     // Node and kinds: the backlog's trend. Per kind the backlog is its READY jobs (the only state counted per
     // kind); for the node it is READY + SCHEDULED + BLOCKED.
@@ -158,19 +167,9 @@ MetricsSample metrics_windows::add(const SchedulerSample& counters, const std::o
 
   const auto& node = now_snap.groups[""];
   const auto& m = group_of(last_minute, "");
-  auto pickup = minus(node.pickup, m.pickup);
-  auto run = minus(node.run, m.run);
-  for (auto [q, name] : {std::pair{0.5, "p50"}, std::pair{0.95, "p95"}, std::pair{0.99, "p99"}}) {
-    v[std::string{"pickup_"} + name + "_1m_seconds"] = quantile(pickup, q);
-    v[std::string{"run_"} + name + "_1m_seconds"] = quantile(run, q);
-  }
   v["blocked_wait_p95_1m_seconds"] = quantile(minus(node.blocked_wait, m.blocked_wait), 0.95);
-  v["throughput_1s"] = rate(previous, node.finished(), group_of(previous, "").finished());
-  v["throughput_1h"] = rate(last_hour, node.finished(), group_of(last_hour, "").finished());
   v["submitted_per_s"] = rate(last_minute, node.submitted, m.submitted);
   v["started_per_s"] = rate(last_minute, node.started, m.started);
-  v["failed_attempts_1m"] = static_cast<double>(increase(node.failed_attempts, m.failed_attempts));
-  v["retried_1m"] = static_cast<double>(increase(node.retried, m.retried));
   v["dead_10m"] = static_cast<double>(increase(node.dead, group_of(last_ten, "").dead));
   v["depth_blocked"] = static_cast<double>(counters.blocked());
   v["depth_scheduled"] = static_cast<double>(counters.scheduled());

@@ -28,7 +28,7 @@ class metrics_windows {
  public:
   struct config {
     uint64_t max_memory_bytes = 0;  // maxMemoryMB: the base of memory_percent (0: not computed)
-    size_t max_groups = 100;        // most kinds (and, apart, users) with series of their own
+    size_t max_groups = 20;         // most kinds (and, apart, users) with series of their own
   };
 
   explicit metrics_windows(config c) : config_(c) {}

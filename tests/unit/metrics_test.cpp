@@ -114,6 +114,10 @@ BOOST_AUTO_TEST_CASE(windows_give_rates_error_rates_percentiles_and_the_backlog_
   BOOST_TEST(value(later, "attempts_ended_1m") == 80.0);
   BOOST_TEST(value(later, "error_rate_1m") == 25.0);
   BOOST_TEST(value(later, "kind:email:error_rate_1m") == 25.0);
+  BOOST_TEST(value(later, "user:alice:throughput_1h") == 70.0 / 60, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(value(later, "priority:NORMAL:pickup_p99_1m_seconds") > 2.5);
+  BOOST_TEST(value(later, "kind:email:dead_1m") == 10.0);
+  BOOST_TEST(value(later, "kind:email:succeeded_1m") == 60.0);
   BOOST_TEST(value(later, "failed_attempts_1m") == 20.0);
   BOOST_TEST(value(later, "retried_1m") == 10.0);
   BOOST_TEST(value(later, "dead_10m") == 10.0);
