@@ -12,6 +12,7 @@
 #include "actors/engine_context.hpp"
 #include "actors/kinds/builtin_kinds.hpp"
 #include "actors/access.hpp"
+#include "actors/alerts.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/users.hpp"
 #include "storage/recovery.hpp"
@@ -24,6 +25,7 @@ struct node::impl {
   supervisor_actor supervisor;
   gateway_internal_actor gateway;
   access_actor access;
+  alert_actor alerts;  // null with metricsEnabled = false
   bool stopped = false;
 };
 
@@ -75,20 +77,23 @@ caf::expected<std::unique_ptr<node>> node::start(caf::actor_system& system, cons
   ctx->wall = std::move(wall);
   ctx->workers = std::make_shared<worker_pool>(options.workerPoolSize);
 
-  auto state = std::make_unique<impl>(impl{system, ctx, spawn_supervisor(system, ctx, detached), {}, {}, false});
+  auto state = std::make_unique<impl>(impl{system, ctx, spawn_supervisor(system, ctx, detached), {}, {}, {}, false});
   caf::scoped_actor self{system};
   caf::error failure;
   self->request(state->supervisor, std::chrono::seconds{30}, gateway_atom::value)
       .receive([&](gateway_internal_actor& gw) { state->gateway = std::move(gw); },
                [&](caf::error& err) { failure = std::move(err); });
   if (!failure) {
-    auto access = spawn_access(system, ctx, state->gateway, observers{}, detached);
+    // The metrics actor that feeds the alert actor its samples comes with the metrics work (issue 6).
+    if (options.metricsEnabled) state->alerts = spawn_alerts(system, ctx, detached);
+    auto access = spawn_access(system, ctx, state->gateway, observers{{}, state->alerts}, detached);
     if (access)
       state->access = std::move(*access);
     else
       failure = std::move(access.error());
   }
   if (failure) {
+    if (state->alerts) self->send_exit(state->alerts, caf::exit_reason::kill);
     self->send_exit(state->supervisor, caf::exit_reason::kill);
     return failure;
   }
@@ -123,6 +128,12 @@ void node::shutdown(std::chrono::milliseconds grace) {
   if (impl_->access) {
     self->monitor(impl_->access);
     self->send_exit(impl_->access, caf::exit_reason::user_shutdown);
+    self->receive([&](caf::down_msg&) {});
+  }
+  // After access, which asks it for status; its webhook sender exits with it.
+  if (impl_->alerts) {
+    self->monitor(impl_->alerts);
+    self->send_exit(impl_->alerts, caf::exit_reason::user_shutdown);
     self->receive([&](caf::down_msg&) {});
   }
 }
