@@ -26,7 +26,6 @@ struct alert_changes {
   std::vector<Alert> resolved = {};
   std::vector<Alert> written = {};
   std::vector<std::string> erased = {};
-  bool empty() const { return written.empty() && erased.empty(); }
 };
 
 class alert_book {
