@@ -12,6 +12,7 @@
 #include "actors/engine_context.hpp"
 #include "actors/kinds/builtin_kinds.hpp"
 #include "actors/access.hpp"
+#include "actors/alerts.hpp"
 #include "actors/metrics.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/users.hpp"
@@ -25,7 +26,7 @@ struct node::impl {
   supervisor_actor supervisor;
   gateway_internal_actor gateway;
   access_actor access;
-  metrics_actor metrics;  // with metricsEnabled
+  metrics_actor metrics;  // both null with metricsEnabled = false
   alert_actor alerts;
   bool stopped = false;
 };
@@ -85,7 +86,10 @@ caf::expected<std::unique_ptr<node>> node::start(caf::actor_system& system, cons
       .receive([&](gateway_internal_actor& gw) { state->gateway = std::move(gw); },
                [&](caf::error& err) { failure = std::move(err); });
   if (!failure) {
-    if (options.metricsEnabled) state->metrics = spawn_metrics(system, ctx, state->gateway, state->alerts, detached);
+    if (options.metricsEnabled) {
+      state->alerts = spawn_alerts(system, ctx, detached);
+      state->metrics = spawn_metrics(system, ctx, state->gateway, state->alerts, detached);
+    }
     auto access = spawn_access(system, ctx, state->gateway, observers{state->metrics, state->alerts}, detached);
     if (access)
       state->access = std::move(*access);
@@ -95,6 +99,7 @@ caf::expected<std::unique_ptr<node>> node::start(caf::actor_system& system, cons
   if (failure) {
     self->send_exit(state->supervisor, caf::exit_reason::kill);
     if (state->metrics) self->send_exit(state->metrics, caf::exit_reason::kill);
+    if (state->alerts) self->send_exit(state->alerts, caf::exit_reason::kill);
     return failure;
   }
   return std::unique_ptr<node>{new node(std::move(state))};
@@ -134,7 +139,7 @@ void node::shutdown(std::chrono::milliseconds grace) {
   };
   stop(impl_->access);
   stop(impl_->metrics);
-  stop(impl_->alerts);
+  stop(impl_->alerts);  // after those that ask it; its webhook sender exits with it
 }
 
 }  // namespace troupe

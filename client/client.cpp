@@ -158,6 +158,12 @@ caf::expected<UserList> client::users(const UserControl& control) const {
   return ask_local<UserList>(*sys_, access_, timeout_, users_atom::value, token_, control);
 }
 
+caf::expected<AlertList> client::alerts(const AlertControl& control) const {
+  if (gateway_) return make_error(ec::invalid_argument, "alerts are read through a node's access interface");
+  if (remote_) return ask_watched<AlertList>(*sys_, access_, timeout_, alerts_atom::value, token_, control);
+  return ask_local<AlertList>(*sys_, access_, timeout_, alerts_atom::value, token_, control);
+}
+
 caf::expected<NodeStatus> client::status() const {
   return ask<NodeStatus>(status_atom::value);
 }

@@ -13,6 +13,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev
   libhowardhinnant-date-dev tzdata
   curl                          # tests/e2e/http_test.cpp drives the HTTP API with it
+  libcurl4-openssl-dev          # the alert webhook (actors/webhook.cpp) POSTs with libcurl
   clang libclang-rt-14-dev      # the fuzz test (fuzz/, scripts/fuzz.sh)
 )
 

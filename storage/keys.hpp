@@ -15,7 +15,9 @@
 //                                                                       "audit:" . at_us (8) . seq (8): ControlEvent;
 //                                                                       "user:" . name: User (protobuf);
 //                                                                       "usage:" . user: UsageCounter;
-//                                                                       "usage_counted": the store keeps them
+//                                                                       "usage_counted": the store keeps them;
+//                                                                       "alert:" . alert id: Alert (active and
+//                                                                       the newest resolved ones)
 //   blocked        id (8)                               empty           BLOCKED jobs (dependencies, batch callbacks)
 //   deps           parent id (8) . child id (8)         empty           dependency edges, until the child is deleted
 //   unique         user . 0x00 . key . 0x00 . id (8)    empty           idempotency keys, until the job is deleted
@@ -68,6 +70,8 @@ std::string audit(int64_t at_us, uint64_t seq);
 inline constexpr std::string_view meta_usage_prefix = "usage:";
 inline constexpr std::string_view meta_usage_counted = "usage_counted";
 std::string usage(std::string_view user);
+// Alerts (actors/alerts.hpp): "alert:" . Alert.id -> Alert, the active ones and the newest alertHistoryKept resolved.
+inline constexpr std::string_view meta_alert_prefix = "alert:";
 // The value of a history entry whose job has relations to delete with it (edges, batch entries); otherwise empty.
 inline constexpr char history_has_relations = 'r';
 

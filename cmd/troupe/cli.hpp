@@ -102,6 +102,12 @@ void add_wait_command(CLI::App& app, std::optional<command_fn>& run);
 // `users add|list|revoke|whoami`.
 void add_users_command(CLI::App& app, std::optional<command_fn>& run);
 void add_status_command(CLI::App& app, std::optional<command_fn>& run);
+// `alerts [list]|ack|silence|unsilence`.
+void add_alerts_command(CLI::App& app, std::optional<command_fn>& run);
+// The health score with its `top` biggest penalties on one line, and the active alerts as a table (for `status`
+// and `alerts`).
+void print_health(const HealthReport& health, size_t top);
+void print_active_alerts(const google::protobuf::RepeatedPtrField<Alert>& active);
 void add_config_command(CLI::App& app, std::optional<command_fn>& run);
 void add_bench_command(CLI::App& app, std::optional<command_fn>& run);
 

@@ -1,4 +1,5 @@
-// `troupe status`: the node's queue depth, slots and throughput.
+// `troupe status`: the node's queue depth, slots and throughput; with metrics on, its health score (and the
+// biggest penalties) and active alerts.
 
 #include <fmt/format.h>
 
@@ -38,6 +39,9 @@ void print_status(const NodeStatus& s) {
   std::cout << fmt::format("throughput (jobs/s): {:.0f} last second, {:.0f} last 10 s, {:.0f} last minute\n",
                            s.throughput().last_1s(), s.throughput().last_10s(), s.throughput().last_60s());
   std::cout << fmt::format("history: {} finished jobs kept\n", s.finished_in_store());
+  if (!s.metrics_enabled()) return;
+  print_health(s.health(), 3);
+  print_active_alerts(s.alerts());
 }
 
 }  // namespace

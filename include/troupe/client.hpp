@@ -66,6 +66,10 @@ class client {
   // Adds, lists or revokes users (admins), or tells who the token belongs to (WHOAMI). Not for local(gateway)
   // clients: users are an access matter (ec::invalid_argument).
   caf::expected<UserList> users(const UserControl& control) const;
+  // Lists the active and recent alerts with the health score (anyone), or acknowledges, silences or unsilences an
+  // active alert (admins). Not for local(gateway) clients: alerts live behind a node's access interface
+  // (ec::invalid_argument); a node without metrics answers ec::unavailable.
+  caf::expected<AlertList> alerts(const AlertControl& control) const;
 
  private:
   client(caf::actor_system& sys, gateway_actor gateway, access_actor access, std::string token, bool remote)

@@ -620,3 +620,24 @@ BOOST_FIXTURE_TEST_CASE(tokens_decide_who_may_do_what_through_the_cli_and_a_firs
   BOOST_TEST(contains(whoami.out, "ops"), whoami.describe());
   BOOST_TEST(contains(whoami.out, "admin"), whoami.describe());
 }
+
+// Alerts through the CLI (docs/metrics.md, "Alerts"): the list with the health score (status shows it too); the
+// operator's answers name an alert that is not active, and are for admins only.
+BOOST_FIXTURE_TEST_CASE(alerts_lists_the_health_score_and_refuses_an_alert_that_is_not_active, node_fixture) {
+  auto listed = node.run({"alerts"});
+  BOOST_TEST(listed.exit_code == 0, listed.describe());
+  BOOST_TEST(contains(listed.out, "health: 100/100"), listed.describe());
+  BOOST_TEST(contains(listed.out, "no active alerts"), listed.describe());
+  auto status = node.run({"status"});
+  BOOST_TEST(contains(status.out, "health: 100/100"), status.describe());
+  auto json = node.run({"alerts", "list", "--json", "--limit", "5"});
+  BOOST_TEST(contains(json.out, "\"health\""), json.describe());
+  check_refused(node, {"alerts", "ack", "memory_pressure"}, exit_refused, {"no active alert 'memory_pressure'"});
+  check_refused(node, {"alerts", "silence", "memory_pressure", "--minutes", "0"}, exit_usage, {"--minutes"});
+  auto added = node.run({"users", "add", "auditor", "--role", "read-only"});
+  BOOST_REQUIRE_MESSAGE(added.exit_code == 0, added.describe());
+  auto auditor = added.out.substr(0, added.out.find('\n'));
+  BOOST_TEST(node.run({"alerts", "--token", auditor}).exit_code == 0);
+  check_refused(node, {"alerts", "unsilence", "memory_pressure", "--token", auditor}, exit_refused,
+                {"auditor", "may not"});
+}
