@@ -49,6 +49,21 @@ struct node_api_client {
   }
 };
 
+// Signs in on the login form with `token` (the page must show the login).
+void sign_in(webdriver_session& browser, const std::string& token) {
+  std::optional<std::string> input;
+  wait_until([&] { return (input = browser.find("#login:not([hidden]) #token")).has_value(); }, 10s,
+             "the login form shows");
+  browser.execute("document.getElementById('token').value = ''");
+  browser.type(*input, token);
+  auto clicked = browser.click(*browser.find("#login-button"));
+  BOOST_REQUIRE_MESSAGE(clicked.ok, "click Sign in: " << clicked.describe());
+}
+
+double count(webdriver_session& browser, const std::string& css) {
+  return browser.execute("return document.querySelectorAll(\"" + css + "\").length").number_value();
+}
+
 std::vector<std::string> ids_of(const SubmitResponse& response) {
   std::vector<std::string> ids;
   for (auto id : response.ids()) ids.push_back(std::to_string(id));
@@ -77,12 +92,7 @@ BOOST_AUTO_TEST_CASE(the_dashboard_shows_the_jobs_and_charts_and_its_cancel_butt
 
   webdriver_session browser{chrome_args};
   browser.navigate("http://" + api.address + "/");
-  std::optional<std::string> token_input;
-  wait_until([&] { return (token_input = browser.find("#login:not([hidden]) #token")).has_value(); }, 10s,
-             "the login form shows");
-  browser.type(*token_input, api.token);
-  auto sign_in = browser.click(*browser.find("#login-button"));
-  BOOST_REQUIRE_MESSAGE(sign_in.ok, "click Sign in: " << sign_in.describe());
+  sign_in(browser, api.token);
 
   // The job table lists every submitted job.
   std::string listed;
@@ -157,4 +167,53 @@ BOOST_AUTO_TEST_CASE(the_dashboard_shows_the_jobs_and_charts_and_its_cancel_butt
   BOOST_TEST(png.substr(1, 3) == "PNG");
   auto seconds = std::chrono::duration<double>(steady::now() - started).count();
   BOOST_TEST_MESSAGE("screenshot: " << path << " (" << png.size() << " bytes); the test took " << seconds << " s");
+}
+
+BOOST_AUTO_TEST_CASE(controls_follow_the_role_and_a_bad_token_returns_to_the_login_with_the_nodes_message) {
+  temp_dir dir;
+  node_process node{dir.sub("data"), {"--maxConcurrentJobs", "1"}};
+  node.start();
+  node_api_client admin{node.http_address(), node.admin_token()};
+  auto carol = admin.call<UserList>("POST", "/api/users", R"({"action":"ADD","name":"carol","role":"USER"})").token();
+  auto rita =
+      admin.call<UserList>("POST", "/api/users", R"({"action":"ADD","name":"rita","role":"READ_ONLY"})").token();
+  auto admins = ids_of(admin.call<SubmitResponse>("POST", "/api/jobs", R"({"kind":"sleep","payload":{"ms":60000}})"));
+  node_api_client as_carol{node.http_address(), carol};
+  auto carols =
+      ids_of(as_carol.call<SubmitResponse>("POST", "/api/jobs", R"({"kind":"sleep","payload":{"ms":60000}})"));
+
+  webdriver_session browser{chrome_args};
+  browser.navigate("http://" + admin.address + "/");
+  sign_in(browser, "nobody.nothing");
+  wait_until(
+      [&] {
+        return browser.execute("return document.getElementById('login-error').textContent").string_value().find(
+                   "not valid") != std::string::npos;
+      },
+      10s, "the login says the token is not valid");
+
+  // A user: its own job with a Cancel button, no queue controls, no node-wide charts.
+  sign_in(browser, carol);
+  wait_until([&] { return count(browser, "#jobs-table tr[data-job-id='" + carols[0] + "']") == 1; }, 10s,
+             "carol's job is listed");
+  wait_until([&] { return count(browser, "#queues tbody tr") > 0; }, 10s, "the queues are listed");
+  BOOST_TEST(count(browser, "#jobs-table tr[data-job-id='" + admins[0] + "']") == 0);
+  BOOST_TEST(count(browser, "button[data-action='cancel'][data-job-id='" + carols[0] + "']") == 1);
+  BOOST_TEST(count(browser, "#queues button") == 0);
+  BOOST_TEST(browser.execute("return document.getElementById('metrics-note').textContent").string_value() != "");
+
+  // Read-only: no controls at all.
+  BOOST_REQUIRE(browser.click(*browser.find("#logout")).ok);
+  sign_in(browser, rita);
+  wait_until([&] { return browser.execute("return document.getElementById('who').textContent").string_value() ==
+                          "rita (read-only)"; }, 10s, "rita is signed in");
+  wait_until([&] { return count(browser, "#queues tbody tr") > 0; }, 10s, "the queues are listed");
+  BOOST_TEST(count(browser, "#jobs-panel button[data-action]") == 0);
+  BOOST_TEST(count(browser, "#queues button") == 0);
+
+  // The token is revoked while the page is open: the next refresh returns to the login with the node's message.
+  admin.call<UserList>("DELETE", "/api/users/rita");
+  wait_until([&] { return browser.find("#login:not([hidden])").has_value(); }, 10s,
+             "the page returns to the login once rita's token is revoked");
+  BOOST_TEST(!browser.execute("return document.getElementById('login-error').textContent").string_value().empty());
 }
