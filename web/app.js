@@ -114,9 +114,10 @@ function render_health(board) {
   const health = board.health;
   const box = $('health');
   if (!board.status.metrics_enabled || !health || !health.at) {
-    $('health-score').textContent = '–';
+    const on = board.status.metrics_enabled;
+    $('health-score').textContent = on ? '…' : '–';
     box.className = 'health off';
-    box.title = 'the health score needs the metrics collector (metricsEnabled)';
+    box.title = on ? 'waiting for the first health report' : 'the health score needs metrics and alerts on this node';
     return;
   }
   const score = Number(health.score);
@@ -189,9 +190,10 @@ function render_metrics_note(board) {
   const note = $('metrics-note');
   const series = (board.recent && board.recent.series) || [];
   let text = '';
-  if (!board.status.metrics_enabled) text = 'Metrics are off on this node (metricsEnabled = false): no charts.';
-  else if (page.role() === 'user') text = 'The charts are node-wide: they are shown to admins and read-only users.';
-  else if (!series.some((s) => s.t && s.t.length)) text = 'Collecting metrics… the charts fill in within seconds.';
+  if (page.role() === 'user') text = 'The charts are node-wide: they are shown to admins and read-only users.';
+  else if (series.some((s) => s.t && s.t.length)) text = '';
+  else if (!board.status.metrics_enabled) text = 'Metrics are off on this node: nothing to chart.';
+  else text = 'Collecting metrics… the charts fill in within seconds.';
   note.textContent = text;
   note.hidden = !text;
 }
