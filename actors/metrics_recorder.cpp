@@ -69,7 +69,8 @@ void metrics_recorder::on_write(const Job& job, uint32_t user, uint32_t kind, Jo
   }
   if (to == Job::READY) ++c.ready;
   if (to == Job::RUNNING) ++c.running;
-  if (to == Job::RUNNING && from == Job::READY) {
+  // A job that can start at once is written RUNNING in its first write (from PENDING).
+  if (to == Job::RUNNING && (from == Job::READY || from == Job::PENDING)) {
     ++c.started;
     if (auto wait = wait_in(job, Job::READY); wait >= 0) c.pickup.observe(wait);
   }

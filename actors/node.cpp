@@ -12,6 +12,7 @@
 #include "actors/engine_context.hpp"
 #include "actors/kinds/builtin_kinds.hpp"
 #include "actors/access.hpp"
+#include "actors/metrics.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/users.hpp"
 #include "storage/recovery.hpp"
@@ -24,6 +25,8 @@ struct node::impl {
   supervisor_actor supervisor;
   gateway_internal_actor gateway;
   access_actor access;
+  metrics_actor metrics;  // with metricsEnabled
+  alert_actor alerts;
   bool stopped = false;
 };
 
@@ -75,14 +78,15 @@ caf::expected<std::unique_ptr<node>> node::start(caf::actor_system& system, cons
   ctx->wall = std::move(wall);
   ctx->workers = std::make_shared<worker_pool>(options.workerPoolSize);
 
-  auto state = std::make_unique<impl>(impl{system, ctx, spawn_supervisor(system, ctx, detached), {}, {}, false});
+  auto state = std::make_unique<impl>(impl{system, ctx, spawn_supervisor(system, ctx, detached), {}, {}, {}, {}, false});
   caf::scoped_actor self{system};
   caf::error failure;
   self->request(state->supervisor, std::chrono::seconds{30}, gateway_atom::value)
       .receive([&](gateway_internal_actor& gw) { state->gateway = std::move(gw); },
                [&](caf::error& err) { failure = std::move(err); });
   if (!failure) {
-    auto access = spawn_access(system, ctx, state->gateway, observers{}, detached);
+    if (options.metricsEnabled) state->metrics = spawn_metrics(system, ctx, state->gateway, state->alerts, detached);
+    auto access = spawn_access(system, ctx, state->gateway, observers{state->metrics, state->alerts}, detached);
     if (access)
       state->access = std::move(*access);
     else
@@ -90,6 +94,7 @@ caf::expected<std::unique_ptr<node>> node::start(caf::actor_system& system, cons
   }
   if (failure) {
     self->send_exit(state->supervisor, caf::exit_reason::kill);
+    if (state->metrics) self->send_exit(state->metrics, caf::exit_reason::kill);
     return failure;
   }
   return std::unique_ptr<node>{new node(std::move(state))};
@@ -119,12 +124,17 @@ void node::shutdown(std::chrono::milliseconds grace) {
   while (!done) {
     self->receive([&](caf::down_msg&) { done = true; });
   }
-  // Last: while the node drained, peers could still read (and were told it is shutting down when they submitted).
-  if (impl_->access) {
-    self->monitor(impl_->access);
-    self->send_exit(impl_->access, caf::exit_reason::user_shutdown);
+  // Last: while the node drained, peers could still read (and were told it is shutting down when they submitted),
+  // and the metrics kept sampling.
+  auto stop = [&](const auto& handle) {
+    if (!handle) return;
+    self->monitor(handle);
+    self->send_exit(handle, caf::exit_reason::user_shutdown);
     self->receive([&](caf::down_msg&) {});
-  }
+  };
+  stop(impl_->access);
+  stop(impl_->metrics);
+  stop(impl_->alerts);
 }
 
 }  // namespace troupe

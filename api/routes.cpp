@@ -444,7 +444,7 @@ void alerts(call& c, const std::string& method) {
 }
 
 // A time parameter of the metrics history: RFC 3339 ("2026-11-29T12:00:00Z"), or seconds relative to now when
-// negative ("-3600": an hour ago). Unset: `fallback` seconds from now.
+// negative ("-3600": an hour ago). Absent: `out` is left as it is.
 caf::error parse_time(const query_params& q, std::string_view name, google::protobuf::Timestamp* out) {
   auto* text = q.get(name);
   if (text == nullptr) return caf::none;
@@ -477,8 +477,13 @@ void metrics_history(call& c) {
       list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
     }
   }
-  if (auto err = parse_time(c.query, "from", query.mutable_from())) return c.fail(err);
-  if (auto err = parse_time(c.query, "to", query.mutable_to())) return c.fail(err);
+  // Only the times given are set: an unset one takes the history's default.
+  using time_field = google::protobuf::Timestamp* (MetricsQuery::*)();
+  for (auto [name, field] : {std::pair<const char*, time_field>{"from", &MetricsQuery::mutable_from},
+                             std::pair<const char*, time_field>{"to", &MetricsQuery::mutable_to}}) {
+    if (c.query.get(name) == nullptr) continue;
+    if (auto err = parse_time(c.query, name, (query.*field)())) return c.fail(err);
+  }
   uint32_t step = 0;
   if (auto err = c.query.get_number("step", &step)) return c.fail(err);
   query.set_step_seconds(step);

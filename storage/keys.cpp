@@ -124,4 +124,10 @@ std::string usage(std::string_view user) {
   return out;
 }
 
+std::string metrics(uint8_t tier, int64_t at_us) {
+  std::string out(1, static_cast<char>(tier));
+  put_u64(out, static_cast<uint64_t>(at_us));
+  return out;
+}
+
 }  // namespace troupe::storage::keys

@@ -21,6 +21,8 @@
 //   unique         user . 0x00 . key . 0x00 . id (8)    empty           idempotency keys, until the job is deleted
 //   batches        batch name . 0x00 . id (8)           empty           batch members, until the job is deleted
 //                  batch name . 0x01 . id (8)           empty           the batch's callback jobs, likewise
+//   metrics        tier (1) . at_us (8)                 MetricsSample   the metrics history (tiers: 0 finest,
+//                                                                       1 per-minute, 2 per-hour averages)
 //
 // A queue entry's value also carries the job's fair-share keys, so the ready queue is rebuilt without reading
 // records: id (8) . user . 0x00 . kind.
@@ -48,6 +50,7 @@ std::string unique(std::string_view user, std::string_view key, uint64_t id);
 std::string batch_prefix(std::string_view batch);
 std::string batch_callback_prefix(std::string_view batch);
 std::string queue_value(uint64_t id, std::string_view user, std::string_view kind);
+std::string metrics(uint8_t tier, int64_t at_us);
 
 inline constexpr std::string_view meta_next_id = "next_id";
 // Paused queues: "paused:" . kind -> who paused it; a stopped runner: "runner_stopped" -> who stopped it.

@@ -23,6 +23,7 @@ const char* cf_name(cf family) {
     case cf::deps: return "deps";
     case cf::batches: return "batches";
     case cf::unique: return "unique";
+    case cf::metrics: return "metrics";
     case cf::count_: break;
   }
   return "?";
@@ -52,8 +53,9 @@ rocksdb::ColumnFamilyOptions family_options(cf family, const std::shared_ptr<roc
   t.block_cache = cache;
   t.cache_index_and_filter_blocks = true;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
-  if (family == cf::jobs) {
-    // Job records compress well (repeated field names in payloads, states); keys are ids.
+  if (family == cf::jobs || family == cf::metrics) {
+    // Job records compress well (repeated field names in payloads, states); keys are ids. Metrics samples repeat
+    // their series names in every record.
     o.compression = rocksdb::kLZ4Compression;
     o.bottommost_compression = rocksdb::kZSTD;
   } else {

@@ -110,6 +110,16 @@ class job_store {
   // with `sync`, returns after the WAL is fsynced. Clears the batch.
   status write(write_batch& batch, bool sync);
 
+  // --- metrics history (storage/metrics_history.cpp; the metrics actor's) ----------------------------------
+  // Samples in tiers (0: finest, 1: per minute, 2: per hour), keyed by time. Written without fsync: a crash may
+  // lose the newest samples, never a job. Safe from any thread.
+  status put_metrics(uint8_t tier, micros at, std::string_view sample);
+  // Samples of `tier` with from <= at < to, oldest first, while `fn` returns true.
+  status scan_metrics(uint8_t tier, micros from, micros to,
+                      const std::function<bool(micros at, std::string_view sample)>& fn) const;
+  // Deletes the samples of `tier` older than `before`.
+  status erase_metrics_before(uint8_t tier, micros before);
+
   struct impl;  // opaque: defined in storage/store_impl.hpp
 
  private:

@@ -15,7 +15,7 @@
 namespace troupe::storage {
 
 // Column families in the order they are opened; index = position in job_store::impl::cfs.
-enum class cf : int { jobs = 0, queue, scheduled, history, meta, blocked, deps, batches, unique, count_ };
+enum class cf : int { jobs = 0, queue, scheduled, history, meta, blocked, deps, batches, unique, metrics, count_ };
 const char* cf_name(cf family);
 
 // What job_store::write reuses from one write to the next (the journal writes from one thread).

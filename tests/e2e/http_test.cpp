@@ -488,3 +488,42 @@ BOOST_AUTO_TEST_CASE(a_node_that_cannot_bind_its_http_address_exits_naming_it) {
   BOOST_TEST(contains(r.err, first.node.http_address()), r.err);
   BOOST_TEST(first.api->get("/health", "").status == 200);
 }
+
+BOOST_AUTO_TEST_CASE(metrics_are_served_to_prometheus_and_their_history_survives_a_restart) {
+  http_node n{{"--metricsIntervalMs", "200", "--maxConcurrentJobs", "4"}};
+  auto alice = n.add_user("alice", "USER");
+  auto auditor = n.add_user("auditor", "READ_ONLY");
+  for (int i = 0; i < 5; ++i)
+    n.submit(alice, R"([{"kind":"sleep","payload":{"ms":20}},{"kind":"sleep","payload":{"ms":20}}])");
+  auto succeeded = R"(troupe_jobs_total{kind="sleep",user="alice",priority="NORMAL",state="succeeded"} 10)";
+  wait_until([&] { return contains(n.api->get("/metrics", auditor).body, succeeded); }, 30s,
+             "/metrics counts the 10 jobs");
+  auto text = n.api->get("/metrics", n.admin);
+  BOOST_TEST(text.status == 200, text.describe());
+  BOOST_TEST(text.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
+  BOOST_TEST(contains(text.body, "# TYPE troupe_pickup_latency_seconds histogram"));
+  auto pickups = R"(troupe_pickup_latency_seconds_count{kind="sleep",user="alice",priority="NORMAL"} 10)";
+  BOOST_TEST(contains(text.body, pickups), text.body);
+  BOOST_TEST(contains(text.body, "process_resident_memory_bytes "));
+  check_error(n.api->get("/metrics", alice), 403, "forbidden", {"metrics"});
+  check_error(n.api->get("/metrics", ""), 401, "unauthenticated");
+  check_error(n.api->get("/api/jobs/metrics?from=soon", auditor), 400, "invalid_argument", {"from"});
+
+  // The history holds the seconds that passed; after a SIGKILL and a restart the same range still answers.
+  auto query = "/api/jobs/metrics?series=throughput_1m,depth_running&from=-30";
+  SeriesSet before;
+  wait_until(
+      [&] {
+        before = parse_as<SeriesSet>(n.api->get(query, auditor));
+        return before.series_size() == 2 && before.series(0).t_size() >= 5;
+      },
+      30s, "five samples in the history");
+  auto first_t = before.series(0).t(0);
+  n.node.restart();
+  n.api.emplace(n.node.http_address(), n.dir.path());  // a new port (the node asks for any free one)
+  auto after = parse_as<SeriesSet>(n.api->get(query, auditor));
+  BOOST_REQUIRE(after.series_size() == 2);
+  BOOST_TEST(after.series(0).t_size() >= before.series(0).t_size());
+  BOOST_TEST(after.series(0).t(0) == first_t);
+  BOOST_TEST(after.series(0).v(0) == before.series(0).v(0));
+}

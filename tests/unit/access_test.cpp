@@ -272,6 +272,31 @@ BOOST_AUTO_TEST_CASE(a_users_status_shows_the_node_and_not_other_users_work) {
   BOOST_TEST(full->submitted_total() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(metrics_are_for_admins_and_read_only_users_and_the_dashboard_names_the_role) {
+  // This engine runs without metrics actors (observers{}): who may ask is decided first.
+  auto denied = ask<std::string>(prometheus_atom::value, alice);
+  BOOST_TEST(code_name(denied.error()) == "forbidden");
+  BOOST_TEST(describe(denied.error()).find("metrics") != std::string::npos);
+  BOOST_TEST(code_name(ask<SeriesSet>(metrics_atom::value, bob, MetricsQuery{}).error()) == "forbidden");
+  auto off = ask<std::string>(prometheus_atom::value, auditor);
+  BOOST_TEST(code_name(off.error()) == "unavailable");
+  BOOST_TEST(describe(off.error()).find("metricsEnabled") != std::string::npos);
+  AlertControl ack;
+  ack.set_action(AlertControl::ACKNOWLEDGE);
+  ack.set_alert("dead_jobs");
+  BOOST_TEST(code_name(ask<AlertList>(alerts_atom::value, auditor, ack).error()) == "forbidden");
+  BOOST_TEST(code_name(ask<AlertList>(alerts_atom::value, admin, ack).error()) == "unavailable");
+  auto board = ask<Dashboard>(dashboard_atom::value, alice);
+  BOOST_REQUIRE(board);
+  BOOST_TEST(board->user() == "alice");
+  BOOST_TEST(board->role() == "user");
+  BOOST_TEST(board->status().scope() == "user");
+  BOOST_TEST(!board->status().metrics_enabled());
+  BOOST_TEST(board->recent().series_size() == 0);
+  BOOST_TEST(ask<Dashboard>(dashboard_atom::value, auditor)->status().scope() == "node");
+  BOOST_TEST(code_name(ask<Dashboard>(dashboard_atom::value, std::string{"nobody.x"}).error()) == "unauthenticated");
+}
+
 BOOST_AUTO_TEST_CASE(users_are_managed_by_admins_and_the_last_admin_stays) {
   UserControl add;
   add.set_action(UserControl::ADD);

@@ -390,6 +390,9 @@ BOOST_AUTO_TEST_CASE(metrics_history_queries_name_their_series_and_times_and_pro
   BOOST_TEST(node->metrics_query.from().seconds() == 1795953600);
   BOOST_TEST(node->metrics_query.to().seconds() > 1795953600);
   BOOST_TEST(node->metrics_query.step_seconds() == 60u);
+  call("GET", "/api/jobs/metrics?series=backlog&from=-60");
+  BOOST_TEST(node->metrics_query.has_from());
+  BOOST_TEST(!node->metrics_query.has_to());  // unset: the history's default (now)
   auto bad = call("GET", "/api/jobs/metrics?from=yesterday");
   BOOST_TEST(bad.status == 400u);
   BOOST_TEST(error_of(bad).error().message().find("from: 'yesterday'") != std::string::npos);
