@@ -122,9 +122,10 @@ void metrics_recorder::fill(SchedulerSample* out) const {
     row->set_retried(c.retried);
     row->set_ready(c.ready);
     row->set_running(c.running);
-    c.pickup.to_proto(row->mutable_pickup());
-    c.run.to_proto(row->mutable_run());
-    c.blocked_wait.to_proto(row->mutable_blocked_wait());
+    // An empty histogram stays unset (most label sets have no blocked wait, say): less to build each interval.
+    if (c.pickup.count > 0) c.pickup.to_proto(row->mutable_pickup());
+    if (c.run.count > 0) c.run.to_proto(row->mutable_run());
+    if (c.blocked_wait.count > 0) c.blocked_wait.to_proto(row->mutable_blocked_wait());
   }
 }
 

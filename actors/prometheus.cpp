@@ -160,25 +160,27 @@ std::string render_prometheus(const prometheus_input& in) {
   for (auto [window, series] : {std::pair{"1s", "throughput_1s"}, std::pair{"1m", "throughput_1m"},
                                 std::pair{"1h", "throughput_1h"}})
     w.sample("troupe_throughput_jobs_per_second", {{"window", window}}, value_of(in.latest, series));
-  w.family("troupe_error_rate_ratio", "gauge", "Failed attempts over attempts ended in the last minute, by kind.");
-  w.sample("troupe_error_rate_ratio", {{"kind", ""}}, value_of(in.latest, "error_rate_1m") / 100);
   std::map<std::string, bool> kinds;
   for (const auto& row : rows) kinds[row.kind()] = true;
-  for (const auto& [kind, _] : kinds)
-    w.sample("troupe_error_rate_ratio", {{"kind", kind}}, value_of(in.latest, "kind:" + kind + ":error_rate_1m") / 100);
+  // Node-wide figures and their per-kind counterparts are separate families, so that no sum double-counts.
+  auto node_and_kinds = [&](std::string_view name, std::string_view help, const std::string& series, double scale) {
+    w.family(name, "gauge", help);
+    w.sample(name, {}, value_of(in.latest, series) * scale);
+    auto by_kind = fmt::format("troupe_kind_{}", name.substr(std::string_view{"troupe_"}.size()));
+    w.family(by_kind, "gauge", fmt::format("{} Per kind (the first 20 kinds).", help));
+    for (const auto& [kind, _] : kinds)
+      w.sample(by_kind, {{"kind", kind}}, value_of(in.latest, "kind:" + kind + ":" + series) * scale);
+  };
+  node_and_kinds("troupe_error_rate_ratio", "Failed attempts over attempts ended in the last minute.",
+                 "error_rate_1m", 0.01);
   w.family("troupe_backlog_jobs", "gauge", "Jobs waiting: READY, SCHEDULED and BLOCKED.");
   w.sample("troupe_backlog_jobs", {}, value_of(in.latest, "backlog"));
-  w.family("troupe_backlog_growth_jobs_per_second", "gauge",
-           "Change of the backlog per second over the last minute, node-wide (kind \"\") and per kind (READY).");
-  w.sample("troupe_backlog_growth_jobs_per_second", {{"kind", ""}}, value_of(in.latest, "backlog_growth_per_s"));
-  for (const auto& [kind, _] : kinds)
-    w.sample("troupe_backlog_growth_jobs_per_second", {{"kind", kind}},
-             value_of(in.latest, "kind:" + kind + ":backlog_growth_per_s"));
-  w.family("troupe_drain_eta_seconds", "gauge",
-           "Forecast time to drain the backlog at the current net rate (-1: not draining).");
-  w.sample("troupe_drain_eta_seconds", {{"kind", ""}}, value_of(in.latest, "drain_eta_seconds"));
-  for (const auto& [kind, _] : kinds)
-    w.sample("troupe_drain_eta_seconds", {{"kind", kind}}, value_of(in.latest, "kind:" + kind + ":drain_eta_seconds"));
+  node_and_kinds("troupe_backlog_growth_jobs_per_second",
+                 "Change of the backlog per second over the last minute (per kind: its READY jobs).",
+                 "backlog_growth_per_s", 1);
+  node_and_kinds("troupe_drain_eta_seconds",
+                 "Forecast time to drain the backlog at the current net rate (-1: not draining).",
+                 "drain_eta_seconds", 1);
 
   if (in.alerts != nullptr) {
     w.family("troupe_health_score", "gauge", "System health from 0 (down) to 100 (healthy); docs/metrics.md.");

@@ -295,6 +295,8 @@ BOOST_AUTO_TEST_CASE(the_prometheus_exposition_follows_the_text_format) {
   has(R"(troupe_health_score 93)");
   has(R"(troupe_alerts_active{severity="HIGH"} 1)");
   has(R"(process_resident_memory_bytes 1000)");
+  has(R"(troupe_kind_error_rate_ratio{kind="report"} 0)");
+  BOOST_TEST(types["troupe_kind_drain_eta_seconds"] == "gauge");
 }
 
 // --- the metrics actor on a whole engine -------------------------------------------------------------------------
