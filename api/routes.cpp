@@ -8,6 +8,7 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include "api/dashboard_assets.hpp"
 #include "api/submit_request.hpp"
 #include "troupe/json.hpp"
 
@@ -140,17 +141,18 @@ std::string lower(std::string text) {
 
 enum class route_kind {
   health, ready, jobs, job, control, runner, status, cron, history, metrics, prometheus, dashboard, alerts, benchmark,
-  users, user_me, user,
+  users, user_me, user, page, asset, plan,
 };
 
 struct route {
   route_kind kind = route_kind::health;
   const char* allow = "GET";  // the methods it takes, for 405's Allow header
-  std::string arg = {};       // the job id or user name in the path
+  std::string arg = {};       // the job id, user name or asset name in the path
 };
 
 std::optional<route> resolve(std::string_view path) {
   if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  if (path == "/") return route{route_kind::page, "GET"};
   if (path == "/health") return route{route_kind::health, "GET"};
   if (path == "/ready") return route{route_kind::ready, "GET"};
   if (path == "/metrics") return route{route_kind::prometheus, "GET"};
@@ -162,6 +164,12 @@ std::optional<route> resolve(std::string_view path) {
     auto name = url_decode(path.substr(users_prefix.size()), false);
     if (!name || name->empty() || name->find('/') != std::string::npos) return std::nullopt;
     return route{route_kind::user, "DELETE", *name};
+  }
+  constexpr std::string_view assets_prefix = "/assets/";
+  if (path.substr(0, assets_prefix.size()) == assets_prefix) {
+    auto name = url_decode(path.substr(assets_prefix.size()), false);
+    if (!name || name->empty()) return std::nullopt;
+    return route{route_kind::asset, "GET", *name};
   }
   constexpr std::string_view jobs_prefix = "/api/jobs/";
   if (path.substr(0, jobs_prefix.size()) != jobs_prefix) return std::nullopt;
@@ -175,8 +183,14 @@ std::optional<route> resolve(std::string_view path) {
   };
   for (const auto& [name, r] : named)
     if (rest == name) return r;
-  if (!rest.empty() && std::all_of(rest.begin(), rest.end(), [](unsigned char c) { return std::isdigit(c); }))
-    return route{route_kind::job, "GET, DELETE", std::string{rest}};
+  auto digits = [](std::string_view text) {
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
+  };
+  if (digits(rest)) return route{route_kind::job, "GET, DELETE", std::string{rest}};
+  constexpr std::string_view plan_suffix = "/plan";
+  if (rest.size() > plan_suffix.size() && rest.substr(rest.size() - plan_suffix.size()) == plan_suffix &&
+      digits(rest.substr(0, rest.size() - plan_suffix.size())))
+    return route{route_kind::plan, "GET", std::string{rest.substr(0, rest.size() - plan_suffix.size())}};
   return std::nullopt;
 }
 
@@ -279,6 +293,22 @@ void list_jobs(call& c) {
   query.set_after_id(cursor);
   c.node->list(c.token, std::move(query),
                answer<JobPage>(c.done, [](JobPage& page) { return json_response(200, page); }));
+}
+
+// GET /api/jobs/{id}/plan: the job's execution plan (its ancestors and descendants; the dashboard draws it).
+void plan(call& c, const std::string& arg) {
+  if (auto err = c.query.check({})) return c.fail(err);
+  auto id = parse_id(arg);
+  if (!id) return c.fail(make_error(ec::invalid_argument, "job id '" + arg + "' is not a number"));
+  c.node->plan(c.token, *id, answer<ExecutionPlan>(c.done, [](ExecutionPlan& p) { return json_response(200, p); }));
+}
+
+// GET / and GET /assets/NAME: the dashboard's embedded files, public (the page asks for a token; its data calls
+// send it). `no-cache`: a browser revalidates, so a new binary's page is never mixed with an old script.
+http_response static_file(route_kind kind, const std::string& name) {
+  auto file = find_asset(kind == route_kind::page ? "index.html" : name);
+  if (!file) return error_response(404, "not_found", "no dashboard asset '" + name + "' (see docs/dashboard.md)");
+  return {200, std::string{file->bytes}, {{"Cache-Control", "no-cache"}}, std::string{file->content_type}};
 }
 
 void job_by_id(call& c, const std::string& method, const std::string& arg) {
@@ -544,6 +574,7 @@ void router::handle(http_request request, std::function<void(http_response)> don
   if (r->kind == route_kind::health) return done({200, R"({"status":"ok"})", {}});
   if (shutting_down_) return done(error_response(503, "shutting_down", "the node is shutting down"));
   if (r->kind == route_kind::ready) return done({200, R"({"status":"ready"})", {}});
+  if (r->kind == route_kind::page || r->kind == route_kind::asset) return done(static_file(r->kind, r->arg));
 
   auto token = bearer_token(request.authorization);
   if (!token) return done(error_response(token.error()));
@@ -553,9 +584,12 @@ void router::handle(http_request request, std::function<void(http_response)> don
   const auto& method = request.method;
   switch (r->kind) {
     case route_kind::health:
-    case route_kind::ready: break;  // answered above
+    case route_kind::ready:
+    case route_kind::page:
+    case route_kind::asset: break;  // answered above
     case route_kind::jobs: return method == "POST" ? submit_jobs(c) : list_jobs(c);
     case route_kind::job: return job_by_id(c, method, r->arg);
+    case route_kind::plan: return plan(c, r->arg);
     case route_kind::control: return control(c, method);
     case route_kind::runner: return runner(c, method);
     case route_kind::status:

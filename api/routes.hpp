@@ -3,9 +3,9 @@
 // becomes calls to the node (api/node_api.hpp) and one response (status, JSON body, a few headers). docs/api.md
 // lists every endpoint; JSON is Protobuf's JSON mapping of the messages in schemas/troupe.proto.
 //
-// - /health and /ready need no token; every other endpoint needs `Authorization: Bearer NAME.SECRET`, which is
-//   handed to the node unchecked: the node authenticates and authorizes (a route refuses only a missing or
-//   non-Bearer header, with 401).
+// - /health, /ready and the dashboard's files (/ and /assets/NAME, api/dashboard_assets.hpp) need no token;
+//   every other endpoint needs `Authorization: Bearer NAME.SECRET`, which is handed to the node unchecked: the
+//   node authenticates and authorizes (a route refuses only a missing or non-Bearer header, with 401).
 // - Errors are ApiError JSON, {"error": {"code": "...", "message": "..."}}, with the status of status_of(code).
 // - After begin_shutdown() every request but /health is answered 503 shutting_down.
 //

@@ -14,6 +14,8 @@ packages=(
   libhowardhinnant-date-dev tzdata
   curl                          # tests/e2e/http_test.cpp drives the HTTP API with it
   libcurl4-openssl-dev          # the alert webhook (actors/webhook.cpp) POSTs with libcurl
+  libjs-chart.js                # Chart.js 3.9, embedded in the binary for the web dashboard (web/, CMakeLists.txt)
+  chromium chromium-driver      # tests/e2e/dashboard_test.cpp: the dashboard in headless Chromium over WebDriver
   clang libclang-rt-14-dev      # the fuzz test (fuzz/, scripts/fuzz.sh)
 )
 

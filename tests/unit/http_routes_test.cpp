@@ -47,6 +47,7 @@ struct fake_node : node_api {
   std::string exposition;
   AlertList alert_list;
   Dashboard board;
+  ExecutionPlan execution_plan;
 
   template <class T>
   void answer(const char* name, const std::string& token, const reply<T>& done, const T& value) {
@@ -105,6 +106,10 @@ struct fake_node : node_api {
   }
   void dashboard(const std::string& token, reply<Dashboard> done) override {
     answer("dashboard", token, done, board);
+  }
+  void plan(const std::string& token, uint64_t i, reply<ExecutionPlan> done) override {
+    id = i;
+    answer("plan", token, done, execution_plan);
   }
 };
 
@@ -450,6 +455,47 @@ BOOST_AUTO_TEST_CASE(users_are_listed_added_revoked_and_asked_who_they_are) {
   BOOST_TEST(call("DELETE", "/api/users/bob").status == 200u);
   BOOST_TEST(node->user_control.action() == UserControl::REVOKE);
   BOOST_TEST(node->user_control.name() == "bob");
+}
+
+BOOST_AUTO_TEST_CASE(the_dashboard_page_and_its_assets_need_no_token_and_carry_their_content_types) {
+  auto page = call("GET", "/", "", "");
+  BOOST_TEST(page.status == 200u);
+  BOOST_TEST(page.content_type == "text/html; charset=utf-8");
+  BOOST_TEST(contains(page.body, "<script src=\"/assets/chart.min.js\""), page.body.substr(0, 400));
+  BOOST_TEST(header(page, "Cache-Control") == "no-cache");
+  auto chart = call("GET", "/assets/chart.min.js", "", "");
+  BOOST_TEST(chart.status == 200u);
+  BOOST_TEST(chart.content_type == "text/javascript; charset=utf-8");
+  BOOST_TEST(contains(chart.body, "Chart.js v3"));
+  BOOST_TEST(call("GET", "/assets/app.js?v=2", "", "").status == 200u);
+  BOOST_TEST(call("GET", "/assets/style.css", "", "").content_type == "text/css; charset=utf-8");
+  auto missing = call("GET", "/assets/nothing.js", "", "");
+  BOOST_TEST(missing.status == 404u);
+  BOOST_TEST(error_of(missing).error().code() == "not_found");
+  BOOST_TEST(call("GET", "/assets/..%2Fapp.js", "", "").status == 404u);
+  auto post = call("POST", "/", "", "");
+  BOOST_TEST(post.status == 405u);
+  BOOST_TEST(header(post, "Allow") == "GET");
+  BOOST_TEST(node->calls.empty());
+  routes.begin_shutdown();
+  BOOST_TEST(call("GET", "/", "", "").status == 503u);
+}
+
+BOOST_AUTO_TEST_CASE(a_jobs_plan_is_asked_of_the_node_with_the_token) {
+  node->execution_plan.set_job(12);
+  node->execution_plan.add_steps()->set_id(12);
+  auto r = call("GET", "/api/jobs/12/plan");
+  BOOST_TEST(r.status == 200u, r.body);
+  BOOST_TEST(parse<ExecutionPlan>(r).steps(0).id() == 12u);
+  BOOST_TEST(node->calls.back() == "plan");
+  BOOST_TEST(node->id == 12u);
+  BOOST_TEST(node->tokens.back() == "alice.s3cret");
+  BOOST_TEST(call("GET", "/api/jobs/12/plan", "", "").status == 401u);
+  BOOST_TEST(header(call("DELETE", "/api/jobs/12/plan"), "Allow") == "GET");
+  BOOST_TEST(call("GET", "/api/jobs/x/plan").status == 404u);
+  BOOST_TEST(call("GET", "/api/jobs/12/plan?depth=2").status == 400u);
+  node->error = make_error(ec::unknown_job, "unknown job id 12");
+  BOOST_TEST(call("GET", "/api/jobs/12/plan").status == 404u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
