@@ -246,10 +246,12 @@ void demo_runner::run(caf::actor_system& sys, gateway_actor gateway) {
             << "  build/troupe wait <id>\n"
             << "Stop it with Ctrl-C and start it again (build/troupe serve): every job is still there.\n";
   if (!http_.empty())
-    std::cout << "The HTTP/JSON API listens on http://" << http_ << " (docs/api.md); the admin's token is in "
-              << data_ << "/admin.token:\n"
+    std::cout << "The live dashboard is at http://" << http_ << "/ (sign in with the admin's token, in " << data_
+              << "/admin.token; docs/dashboard.md).\n"
+              << "The HTTP/JSON API listens on the same address (docs/api.md), Prometheus metrics at /metrics:\n"
               << "  curl -s http://" << http_ << "/api/jobs/status -H \"Authorization: Bearer $(cat " << data_
-              << "/admin.token)\"\n";
+              << "/admin.token)\"\n"
+              << "  build/troupe alerts          # active alerts and the health score (docs/metrics.md)\n";
 }
 
 }  // namespace troupe::cli
