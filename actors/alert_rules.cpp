@@ -28,32 +28,30 @@ class series_view {
   const google::protobuf::Map<std::string, double>& values_;
 };
 
-// A "value >= threshold" reading with the hysteresis band below the threshold.
-rule_reading above(std::string rule, Alert::Severity severity, double value, double threshold, double hysteresis,
-                   std::string message) {
+rule_reading reading(std::string rule, Alert::Severity severity, double value, double threshold, bool firing,
+                     bool clear, std::string message) {
   rule_reading r;
   r.rule = std::move(rule);
   r.severity = severity;
   r.value = value;
   r.threshold = threshold;
-  r.firing = value >= threshold;
-  r.clear = value < threshold * (1 - hysteresis);
+  r.firing = firing;
+  r.clear = clear;
   r.message = std::move(message);
   return r;
+}
+
+// A "value >= threshold" reading with the hysteresis band below the threshold.
+rule_reading above(std::string rule, Alert::Severity severity, double value, double threshold, double hysteresis,
+                   std::string message) {
+  return reading(std::move(rule), severity, value, threshold, value >= threshold,
+                 value < threshold * (1 - hysteresis), std::move(message));
 }
 
 // A yes/no reading: no band beyond alertForMs.
 rule_reading boolean(std::string rule, Alert::Severity severity, double value, double threshold, bool holds,
                      std::string message) {
-  rule_reading r;
-  r.rule = std::move(rule);
-  r.severity = severity;
-  r.value = value;
-  r.threshold = threshold;
-  r.firing = holds;
-  r.clear = !holds;
-  r.message = std::move(message);
-  return r;
+  return reading(std::move(rule), severity, value, threshold, holds, !holds, std::move(message));
 }
 
 // high_error_rate for the node (prefix "") or a kind (prefix "kind:NAME:").
