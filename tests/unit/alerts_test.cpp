@@ -5,23 +5,15 @@
 #define BOOST_TEST_MODULE alerts
 #include <boost/test/unit_test.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <cctype>
-#include <condition_variable>
 #include <map>
-#include <mutex>
-#include <thread>
 
 #include "actors/alert_rules.hpp"
 #include "actors/alerts.hpp"
 #include "storage/keys.hpp"
 #include "support/engine_fixture.hpp"
+#include "support/http_listener.hpp"
 #include "troupe/json.hpp"
 
 using namespace troupe;
@@ -156,99 +148,6 @@ void check_rule_life(const std::string& rule, Alert::Severity severity, const va
 }
 
 const values memory_high{{"memory_percent", 90}};
-
-// An HTTP listener on 127.0.0.1 (port 0: one the kernel picks) on a thread of its own: answers each request with
-// the next status of `statuses` (200 once they run out) and keeps what it received.
-class http_listener {
- public:
-  struct request {
-    std::string head;  // request line and headers
-    std::string body;
-  };
-
-  explicit http_listener(std::vector<int> statuses = {}) : statuses_(std::move(statuses)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    BOOST_REQUIRE(fd_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    BOOST_REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-    BOOST_REQUIRE(::listen(fd_, 8) == 0);
-    socklen_t len = sizeof(addr);
-    BOOST_REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread{[this] { serve(); }};
-  }
-
-  ~http_listener() {
-    stop_ = true;
-    thread_.join();
-    ::close(fd_);
-  }
-
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
-
-  // What arrived once `n` requests did, or what did within 10 s (a deadline, not a sleep).
-  std::vector<request> wait_for(size_t n) {
-    std::unique_lock<std::mutex> lock{mutex_};
-    arrived_.wait_for(lock, std::chrono::seconds{10}, [&] { return received_.size() >= n; });
-    return received_;
-  }
-
-  size_t count() {
-    std::lock_guard<std::mutex> lock{mutex_};
-    return received_.size();
-  }
-
- private:
-  void serve() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 20) <= 0) continue;  // wakes up to look at stop_
-      int conn = ::accept(fd_, nullptr, nullptr);
-      if (conn < 0) continue;
-      handle(conn);
-      ::close(conn);
-    }
-  }
-
-  void handle(int conn) {
-    std::string data;
-    char buf[4096];
-    size_t head_end = std::string::npos, length = 0;
-    while (head_end == std::string::npos || data.size() < head_end + 4 + length) {
-      auto n = ::recv(conn, buf, sizeof(buf), 0);
-      if (n <= 0) return;
-      data.append(buf, static_cast<size_t>(n));
-      if (head_end == std::string::npos && (head_end = data.find("\r\n\r\n")) != std::string::npos) {
-        std::string head = data.substr(0, head_end);
-        for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        auto at = head.find("content-length:");
-        if (at != std::string::npos) length = std::stoul(head.substr(at + 15));
-      }
-    }
-    int status = 200;
-    {
-      std::lock_guard<std::mutex> lock{mutex_};
-      if (next_status_ < statuses_.size()) status = statuses_[next_status_++];
-    }
-    auto reply = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-    (void)!::send(conn, reply.data(), reply.size(), MSG_NOSIGNAL);
-    std::lock_guard<std::mutex> lock{mutex_};
-    received_.push_back({data.substr(0, head_end), data.substr(head_end + 4, length)});
-    arrived_.notify_all();
-  }
-
-  std::vector<int> statuses_;
-  size_t next_status_ = 0;
-  int fd_ = -1;
-  uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable arrived_;
-  std::vector<request> received_;
-};
 
 node_options webhook_options(const std::string& url) {
   auto o = alert_options();
