@@ -21,7 +21,8 @@ function clock_label(seconds) {
 function make_chart(figure, layout) {
   const right_axis = layout.some(([, , axis]) => axis === 'y1');
   const scales = {
-    x: { type: 'linear', ticks: { callback: clock_label, maxTicksLimit: 6, maxRotation: 0 } },
+    // Whole seconds only (precision 0): ticks closer than a second would repeat the same clock label.
+    x: { type: 'linear', ticks: { callback: clock_label, maxTicksLimit: 6, maxRotation: 0, precision: 0 } },
     y: { beginAtZero: true },
   };
   if (right_axis) scales.y1 = { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false } };
