@@ -129,25 +129,6 @@ void engine_fixture::advance(caf::timespan span) {
 
 // --- requests --------------------------------------------------------------------------------------------------
 
-template <class T>
-std::optional<caf::expected<T>> engine_fixture::take_reply() {
-  std::optional<caf::expected<T>> out;
-  (*self_)->receive([&](T& x) { out.emplace(std::move(x)); },
-                 [&](caf::error& err) { out.emplace(std::move(err)); },
-                 caf::after(std::chrono::seconds(0)) >> [] {});
-  return out;
-}
-
-template <class T, class... Ts>
-caf::expected<T> engine_fixture::ask(Ts&&... xs) {
-  BOOST_REQUIRE_MESSAGE(gateway_, "engine_fixture: the engine is not running");
-  (*self_)->send(gateway_, std::forward<Ts>(xs)...);
-  run();
-  auto reply = take_reply<T>();
-  if (!reply) BOOST_FAIL("engine_fixture: the gateway did not answer");
-  return std::move(*reply);
-}
-
 caf::expected<std::vector<job_id>> engine_fixture::try_submit(std::vector<JobSpec> specs) {
   return ask<std::vector<job_id>>(submit_atom::value, std::move(specs));
 }

@@ -47,6 +47,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <caf/scoped_actor.hpp>
+#include <boost/test/unit_test.hpp>
 
 #include "actors/clock.hpp"
 #include "actors/engine_context.hpp"
@@ -141,6 +142,18 @@ class engine_fixture {
   // Sends an await and advances time (timer by timer) until it is answered, at most `horizon`.
   std::vector<Job> await_for(std::vector<job_id> ids, caf::timespan horizon = std::chrono::hours{1});
 
+  // Sends a request to any actor of the node (`target`: the access, metrics or alert actor, say), lets every
+  // actor run, and takes the answer: its value or its error. Fails the test, naming `who`, if none came.
+  template <class T, class Handle, class... Ts>
+  caf::expected<T> ask_actor(const Handle& target, const std::string& who, Ts&&... xs) {
+    BOOST_REQUIRE_MESSAGE(target, "engine_fixture: " << who << " is not running");
+    (*self_)->send(target, std::forward<Ts>(xs)...);
+    run();
+    auto out = take_reply<T>();
+    if (!out) BOOST_FAIL("engine_fixture: " << who << " did not answer");
+    return std::move(*out);
+  }
+
   // --- specs -------------------------------------------------------------------------------------------------
   // A spec of `kind` with a JSON payload.
   static JobSpec spec(std::string kind, std::string_view payload_json = "{}",
@@ -178,10 +191,19 @@ class engine_fixture {
 
  private:
   void note_actor(caf::resumable* job);
+  // The answer waiting in the fixture's mailbox, if one came (no waiting).
   template <class T>
-  std::optional<caf::expected<T>> take_reply();
+  std::optional<caf::expected<T>> take_reply() {
+    std::optional<caf::expected<T>> out;
+    (*self_)->receive([&](T& x) { out.emplace(std::move(x)); },
+                      [&](caf::error& err) { out.emplace(std::move(err)); },
+                      caf::after(std::chrono::seconds(0)) >> [] {});
+    return out;
+  }
   template <class T, class... Ts>
-  caf::expected<T> ask(Ts&&... xs);
+  caf::expected<T> ask(Ts&&... xs) {
+    return ask_actor<T>(gateway_, "the gateway", std::forward<Ts>(xs)...);
+  }
 
   temp_dir dir_;
   node_options options_;

@@ -58,12 +58,7 @@ struct access_fixture {
   // The answer is in the mailbox once run() returns, so the receive does not wait.
   template <class T, class... Ts>
   caf::expected<T> ask(Ts... xs) {
-    auto handle = f.self()->request(access, caf::infinite, xs...);
-    f.run();
-    BOOST_REQUIRE_MESSAGE(f.self()->mailbox().size() == 1, "the access actor did not answer");
-    std::optional<caf::expected<T>> out;
-    handle.receive([&](T& x) { out.emplace(std::move(x)); }, [&](caf::error& err) { out.emplace(std::move(err)); });
-    return std::move(*out);
+    return f.ask_actor<T>(access, "the access actor", xs...);
   }
 
   std::string add_user(const std::string& name, User::Role role) {

@@ -61,12 +61,7 @@ struct alerts_fixture {
 
   template <class T, class... Ts>
   caf::expected<T> ask(Ts... xs) {
-    auto handle = f.self()->request(alerts, caf::infinite, xs...);
-    f.run();
-    BOOST_REQUIRE_MESSAGE(f.self()->mailbox().size() == 1, "the alert actor did not answer");
-    std::optional<caf::expected<T>> out;
-    handle.receive([&](T& x) { out.emplace(std::move(x)); }, [&](caf::error& err) { out.emplace(std::move(err)); });
-    return std::move(*out);
+    return f.ask_actor<T>(alerts, "the alert actor", xs...);
   }
 
   // A sample taken `s` seconds after t0.

@@ -317,13 +317,9 @@ struct metrics_fixture {
 
   template <class T, class... Ts>
   T ask(Ts... xs) {
-    auto handle = f.self()->request(metrics, caf::infinite, xs...);
-    f.run();
-    BOOST_REQUIRE_MESSAGE(f.self()->mailbox().size() == 1, "the metrics actor did not answer");
-    std::optional<T> out;
-    handle.receive([&](T& x) { out.emplace(std::move(x)); },
-                   [&](caf::error& err) { BOOST_FAIL("metrics actor: " << describe(err)); });
-    return std::move(*out);
+    auto answer = f.ask_actor<T>(metrics, "the metrics actor", xs...);
+    BOOST_REQUIRE_MESSAGE(answer, "metrics actor: " << error_text(answer));
+    return std::move(*answer);
   }
   MetricsSample latest() { return ask<Dashboard>(dashboard_atom::value).latest(); }
 };
@@ -387,11 +383,8 @@ BOOST_AUTO_TEST_CASE(the_scheduler_counts_depth_moves_when_a_job_is_reprioritize
   BOOST_REQUIRE(f.try_control(c));
   auto cancelled = f.cancel(id);
   BOOST_TEST(state_of(cancelled) == "CANCELLED");
-  auto handle = f.self()->request(f.gateway(), caf::infinite, metrics_atom::value);
-  f.run();
-  std::optional<SchedulerSample> sample;
-  handle.receive([&](SchedulerSample& s) { sample = std::move(s); }, [&](caf::error&) {});
-  BOOST_REQUIRE(sample);
+  auto sample = f.ask_actor<SchedulerSample>(f.gateway(), "the gateway", metrics_atom::value);
+  BOOST_REQUIRE_MESSAGE(sample, error_text(sample));
   std::map<JobSpec::Priority, LabelCounters> rows;
   for (const auto& r : sample->labels()) rows[r.priority()] = r;
   BOOST_TEST(rows[JobSpec::NORMAL].submitted() == 1u);
