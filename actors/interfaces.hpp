@@ -46,6 +46,11 @@ using refill_atom = caf::atom_constant<caf::atom("refill")>;
 using cron_tick_atom = caf::atom_constant<caf::atom("crontick")>;
 using usage_atom = caf::atom_constant<caf::atom("usage")>;
 using sample_atom = caf::atom_constant<caf::atom("sample")>;
+using leave_atom = caf::atom_constant<caf::atom("leave")>;
+using report_atom = caf::atom_constant<caf::atom("report")>;
+using beat_atom = caf::atom_constant<caf::atom("beat")>;
+using rejoin_atom = caf::atom_constant<caf::atom("rejoin")>;
+using engine_atom = caf::atom_constant<caf::atom("engine")>;
 
 // --- journal ---------------------------------------------------------------------------------------------------
 
@@ -103,6 +108,45 @@ using slot_actor = caf::typed_actor<
     caf::reacts_to<finished_atom, uint64_t, outcome>,
     caf::reacts_to<timeout_atom>>;
 
+// --- pools and the cluster (docs/cluster.md) ----------------------------------------------------------------------
+
+// What a pool offers with its slots: its name (unique on the node), the kinds its slots run, and whether it is a
+// worker node's (remote: losing it requeues its jobs with the attempt counted; it may be drained and leave).
+struct pool_offer {
+  std::string pool;
+  std::vector<std::string> kinds;
+  bool remote = false;
+};
+
+// The result of an attempt as a worker reports it after it had lost the scheduling node: the record it ran
+// (with the attempt's lease), the outcome and the run time in microseconds. Applied only while the job's record
+// still holds that lease (lifecycle::resume_reported); stale otherwise.
+struct attempt_report {
+  Job job;
+  outcome result;
+  int64_t duration = 0;
+};
+
+// The scheduler's side of pools, as the scaling actor (which keeps the worker registry) uses it.
+using pool_scheduler_actor = caf::typed_actor<
+    // A pool offers slots (more of them, for a pool it offered before). Slots stay until they die or the pool
+    // leaves; the pool's kinds are those of its first offer.
+    caf::reacts_to<slots_atom, pool_offer, std::vector<slot_actor>>,
+    // The pool takes no new jobs from now on (a worker drains).
+    caf::reacts_to<drain_atom, std::string>,
+    // Stops the pool's running attempts and hands their jobs back to READY without counting the attempt (a
+    // draining worker's grace period is over).
+    caf::reacts_to<hand_back_atom, std::string>,
+    // The pool is gone (pool, why): its jobs still running go back to READY at once with the attempt counted (a
+    // lost worker), and its slots are forgotten. Replies with how many of its jobs went back to READY because it
+    // was lost (those its slots' down messages sent back before included).
+    caf::replies_to<leave_atom, std::string, std::string>::with<uint32_t>,
+    // Results kept by a worker while it had lost this node; replies with how many were applied (the others were
+    // stale: their job was requeued, or claimed again, meanwhile).
+    caf::replies_to<report_atom, std::vector<attempt_report>>::with<uint32_t>,
+    // Every pool: name, kinds, slots, busy slots (WorkerInfo's fields the scheduler knows).
+    caf::replies_to<workers_atom>::with<WorkerList>>;
+
 // --- scheduler ---------------------------------------------------------------------------------------------------
 
 // Owns dispatch: ready lanes, free slots, running jobs and their leases.
@@ -119,8 +163,11 @@ using scheduler_actor = caf::typed_actor<
     caf::replies_to<usage_atom, std::string>::with<UserUsage>,
     // What it counted since it started (actors/metrics_recorder.hpp), for the metrics actor.
     caf::replies_to<metrics_atom>::with<SchedulerSample>,
-    // A pool offers its slots (pool name, slots). Slots stay until they die or the pool leaves.
-    caf::reacts_to<slots_atom, std::string, std::vector<slot_actor>>,
+    // Pools (pool_scheduler_actor).
+    caf::reacts_to<slots_atom, pool_offer, std::vector<slot_actor>>, caf::reacts_to<drain_atom, std::string>,
+    caf::reacts_to<hand_back_atom, std::string>, caf::replies_to<leave_atom, std::string, std::string>::with<uint32_t>,
+    caf::replies_to<report_atom, std::vector<attempt_report>>::with<uint32_t>,
+    caf::replies_to<workers_atom>::with<WorkerList>,
     // Stops claiming; replies when nothing runs and everything is durable.
     caf::replies_to<drain_atom>::with<ok_atom>,
     // Stops every running attempt and hands its job back to READY without counting the attempt.
@@ -151,6 +198,29 @@ using metrics_actor = caf::typed_actor<
     caf::replies_to<dashboard_atom>::with<Dashboard>,
     caf::reacts_to<tick_atom>>;
 
+// The registry of worker nodes (actors/scaling.hpp): admits workers that present the cluster secret, offers
+// their slots to the scheduler, watches them (CAF's heartbeat and connection timeout; a lost worker's jobs go
+// back to READY), drains and forgets them when they leave. Workers reach it through the handle the join returns.
+using scaling_actor = caf::typed_actor<
+    // From the access actor: a worker asks to join (its request, its agent). Replies with the welcome and this
+    // actor's handle; a wrong secret fails with ec::unauthenticated.
+    caf::replies_to<join_atom, WorkerJoin, caf::actor>::with<WorkerWelcome, caf::actor>,
+    // From a worker: slots it offers (worker name, slots): at join, and each one that becomes free again after
+    // it ran an attempt across a lost connection.
+    caf::reacts_to<slots_atom, std::string, std::vector<slot_actor>>,
+    // From a worker, every heartbeat.
+    caf::reacts_to<beat_atom, WorkerBeat>,
+    // From a worker: results it kept while it had lost the node (worker name, results); replies with how many
+    // were applied.
+    caf::replies_to<report_atom, std::string, std::vector<attempt_report>>::with<uint32_t>,
+    // From a worker: it drains (no new jobs), its grace is over (hand its jobs back), it leaves.
+    caf::reacts_to<drain_atom, std::string>, caf::reacts_to<hand_back_atom, std::string>,
+    caf::replies_to<leave_atom, std::string>::with<ok_atom>,
+    // The workers (troupe workers, status).
+    caf::replies_to<workers_atom>::with<WorkerList>,
+    // From the supervisor: the scheduler after an engine restart (workers rejoin it).
+    caf::reacts_to<engine_atom, pool_scheduler_actor>>;
+
 // --- inspection --------------------------------------------------------------------------------------------------
 
 namespace storage {
@@ -162,6 +232,16 @@ typename Inspector::result_type inspect(Inspector& f, history_entry& x) {
 }
 
 }  // namespace storage
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pool_offer& x) {
+  return f(caf::meta::type_name("troupe::pool_offer"), x.pool, x.kinds, x.remote);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, attempt_report& x) {
+  return f(caf::meta::type_name("troupe::attempt_report"), x.job, x.result, x.duration);
+}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, dependency_event& x) {
@@ -193,4 +273,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_internal, caf::first_custom_type_id + 100)
   CAF_ADD_TYPE_ID(troupe_internal, (troupe::UserUsage))
   CAF_ADD_TYPE_ID(troupe_internal, (troupe::SchedulerSample))
   CAF_ADD_TYPE_ID(troupe_internal, (troupe::MetricsSample))
+  CAF_ADD_TYPE_ID(troupe_internal, (troupe::pool_offer))
+  CAF_ADD_TYPE_ID(troupe_internal, (troupe::attempt_report))
+  CAF_ADD_TYPE_ID(troupe_internal, (std::vector<troupe::attempt_report>))
+  CAF_ADD_TYPE_ID(troupe_internal, (troupe::WorkerBeat))
+  CAF_ADD_TYPE_ID(troupe_internal, (troupe::pool_scheduler_actor))
 CAF_END_TYPE_ID_BLOCK(troupe_internal)

@@ -166,6 +166,23 @@ struct node_options {
   // How often retention looks for finished jobs to delete, in milliseconds.
   uint32_t retentionIntervalMs = 1000;
 
+  // --- cluster (docs/cluster.md) ----------------------------------------------------------------------------------
+  // The secret a worker node must present to join (`troupe worker --join`); empty: no worker may join. Also read
+  // from the environment variable TROUPE_CLUSTER_SECRET.
+  std::string clusterSecret;
+  // How often this node's connections to peers carry a heartbeat (CAF middleman), in milliseconds.
+  uint32_t heartbeatIntervalMs = 500;
+  // A peer (a worker, a client) whose connection carried nothing for this long is lost: a hung (SIGSTOPped) worker
+  // is detected after it, a killed one at once. 0: never (only closed connections are detected).
+  uint32_t peerTimeoutMs = 2500;
+  // Serve peers, the CLI and workers over TLS (CAF's openssl module); they must connect with TLS too.
+  bool tlsEnabled = false;
+  // PEM certificate and key of this node, and the CA file that peers' certificates are checked against. All
+  // empty with tlsEnabled: anonymous TLS (encrypted, not authenticated; the cluster secret still applies).
+  std::string tlsCertificate;
+  std::string tlsKey;
+  std::string tlsCaFile;
+
   // --- scaling (seed: "Scaling Configuration"; scaling manager) ---------------------------------------------------
   uint32_t minWorkers = 2;          // fewest worker nodes the scaling manager keeps
   uint32_t maxWorkers = 20;         // most worker nodes it starts

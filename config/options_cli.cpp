@@ -29,9 +29,10 @@ constexpr const char* retries_group = "retries";
 constexpr const char* api_group = "api and users";
 constexpr const char* metrics_group = "metrics and alerts";
 constexpr const char* limits_group = "resource limits";
+constexpr const char* cluster_group = "cluster";
 constexpr const char* scaling_group = "scaling";
-constexpr const char* sections[] = {node_group,    parallel_group, fair_share_group, retries_group,
-                                    api_group,     metrics_group,  limits_group,     scaling_group};
+constexpr const char* sections[] = {node_group,   parallel_group, fair_share_group, retries_group, api_group,
+                                    metrics_group, limits_group,  cluster_group,    scaling_group};
 
 constexpr uint64_t ms_per_day = uint64_t{24} * 3600 * 1000;
 
@@ -555,6 +556,22 @@ void add_node_options(CLI::App& app, node_options& opts) {
       "How often retention looks for finished jobs to delete, in milliseconds")
       ->check(range<uint32_t>(1, ms_per_day));
 
+  g = cluster_group;
+  add(app, g, "clusterSecret", opts.clusterSecret,
+      "Secret a worker must present to join (env TROUPE_CLUSTER_SECRET; empty: no worker may join)")
+      ->envname("TROUPE_CLUSTER_SECRET");
+  add(app, g, "heartbeatIntervalMs", opts.heartbeatIntervalMs,
+      "ms between heartbeats on connections to peers (CAF middleman)")
+      ->check(range(10u, 60'000u));
+  add(app, g, "peerTimeoutMs", opts.peerTimeoutMs,
+      "A peer silent this long (ms) is lost: a hung worker is detected after it (0: only closed connections)")
+      ->check(range(0u, 3'600'000u));
+  add(app, g, "tlsEnabled", opts.tlsEnabled,
+      "Serve peers, the CLI and workers over TLS (CAF's openssl module)");
+  add(app, g, "tlsCertificate", opts.tlsCertificate, "PEM certificate of this node (TLS)");
+  add(app, g, "tlsKey", opts.tlsKey, "PEM private key of this node (TLS)");
+  add(app, g, "tlsCaFile", opts.tlsCaFile, "PEM CA file that peers' certificates are checked against (TLS)");
+
   g = scaling_group;
   add(app, g, "minWorkers", opts.minWorkers, "Fewest worker nodes the scaling manager keeps")
       ->check(range(0u, 10'000u));
@@ -585,6 +602,11 @@ std::string validate(const node_options& opts) {
   if (opts.minWorkers > opts.maxWorkers)
     fail("minWorkers (" + std::to_string(opts.minWorkers) + ") must not exceed maxWorkers (" +
          std::to_string(opts.maxWorkers) + ")");
+  if (opts.peerTimeoutMs != 0 && opts.peerTimeoutMs <= opts.heartbeatIntervalMs)
+    fail("peerTimeoutMs (" + std::to_string(opts.peerTimeoutMs) + ") must exceed heartbeatIntervalMs (" +
+         std::to_string(opts.heartbeatIntervalMs) + "), or every idle peer would be dropped");
+  if (opts.tlsCertificate.empty() != opts.tlsKey.empty())
+    fail("tlsCertificate and tlsKey go together: set both or neither");
   if (!(opts.scaleDownThreshold < opts.scaleUpThreshold))
     fail("scaleDownThreshold (" + format_number(opts.scaleDownThreshold) +
          ") must be less than scaleUpThreshold (" + format_number(opts.scaleUpThreshold) + ")");

@@ -102,12 +102,12 @@ void make_due(Job& job, micros now, uint64_t ready_seq, std::string_view reason)
   enter_ready(job, now, ready_seq, reason);
 }
 
-void start_attempt(Job& job, const Lease& lease, micros now) {
+void start_attempt(Job& job, const Lease& lease, micros now, std::string_view reason) {
   assert(job.state() == Job::READY);
   job.set_attempts(job.attempts() + 1);
   *job.mutable_lease() = lease;
   job.mutable_lease()->set_attempt(job.attempts());
-  enter(job, Job::RUNNING, now);
+  enter(job, Job::RUNNING, now, reason);
 }
 
 void finish_attempt(Job& job, const outcome& result, micros duration, micros now, uint64_t ready_seq,
@@ -134,14 +134,22 @@ void finish_attempt(Job& job, const outcome& result, micros duration, micros now
     enter_ready_or_scheduled(job, now, ready_seq, retry_at, "retry");
 }
 
-void requeue_interrupted(Job& job, micros now, uint64_t ready_seq, std::string_view reason) {
+void requeue_interrupted(Job& job, micros now, uint64_t ready_seq, std::string_view reason, bool keep_lease) {
   assert(job.state() == Job::RUNNING);
   job.set_last_error(std::string{reason});
   record_error(job, job.last_error(), now);
-  if (job.attempts() >= job.spec().max_attempts())
+  if (job.attempts() >= job.spec().max_attempts()) {
     enter(job, Job::DEAD, now, reason);
-  else
-    enter_ready(job, now, ready_seq, reason);
+    return;
+  }
+  auto lease = job.lease();
+  enter_ready(job, now, ready_seq, reason);
+  if (keep_lease) *job.mutable_lease() = std::move(lease);
+}
+
+void resume_reported(Job& job, micros now, std::string_view reason) {
+  assert(job.state() == Job::READY && job.has_lease());
+  enter(job, Job::RUNNING, now, reason);
 }
 
 void hand_back(Job& job, micros now, uint64_t ready_seq, std::string_view reason) {

@@ -55,7 +55,7 @@ void release(Job& job, micros now, uint64_t ready_seq, std::string_view reason);
 void make_due(Job& job, micros now, uint64_t ready_seq, std::string_view reason = {});
 
 // READY -> RUNNING: counts the attempt before it runs, so recovery after a crash sees it.
-void start_attempt(Job& job, const Lease& lease, micros now);
+void start_attempt(Job& job, const Lease& lease, micros now, std::string_view reason = {});
 
 // RUNNING -> the state that `result` leads to. A failure with attempts left is retried: SCHEDULED until
 // `retry_at` when that is ahead of `now` (its backoff), else READY at position `ready_seq`; without attempts left
@@ -64,8 +64,16 @@ void finish_attempt(Job& job, const outcome& result, micros duration, micros now
                     micros retry_at = 0);
 
 // RUNNING -> READY after the node that ran it died: the attempt stays counted, so a job whose attempts are used
-// up ends DEAD instead.
-void requeue_interrupted(Job& job, micros now, uint64_t ready_seq, std::string_view reason);
+// up ends DEAD instead. `keep_lease`: the READY record keeps the interrupted attempt's lease, so that a worker that
+// still finishes the attempt may report its result (resume_reported) until the job is claimed again; without it
+// (a lost worker) any later result of the attempt is stale.
+void requeue_interrupted(Job& job, micros now, uint64_t ready_seq, std::string_view reason,
+                         bool keep_lease = false);
+
+// READY -> RUNNING again for the interrupted attempt whose lease the record kept (requeue_interrupted with
+// keep_lease), because its worker reported the attempt's result; finish_attempt follows.
+// REQUIRES: job READY with a lease.
+void resume_reported(Job& job, micros now, std::string_view reason);
 
 // RUNNING -> READY without counting the attempt: the node handed the job back (shutdown grace expired).
 void hand_back(Job& job, micros now, uint64_t ready_seq, std::string_view reason);

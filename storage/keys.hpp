@@ -55,6 +55,8 @@ std::string queue_value(uint64_t id, std::string_view user, std::string_view kin
 std::string metrics(uint8_t tier, int64_t at_us);
 
 inline constexpr std::string_view meta_next_id = "next_id";
+// The lease epoch: bumped (synced) at every open; the high bits of lease tokens.
+inline constexpr std::string_view meta_lease_epoch = "lease_epoch";
 // Paused queues: "paused:" . kind -> who paused it; a stopped runner: "runner_stopped" -> who stopped it.
 inline constexpr std::string_view meta_paused_prefix = "paused:";
 inline constexpr std::string_view meta_runner_stopped = "runner_stopped";

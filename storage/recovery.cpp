@@ -20,7 +20,8 @@ status recover_interrupted(job_store& store, micros now, recovery_report* report
   auto s = store.scan_running([&](Job& job) {
     auto before = job_position::of(job);
     lifecycle::requeue_interrupted(job, now, store.take_ready_seq(),
-                                   "the node stopped during attempt " + std::to_string(job.attempts()));
+                                   "the node stopped during attempt " + std::to_string(job.attempts()),
+                                   /*keep_lease=*/true);  // a worker may still report the attempt's result
     if (job.state() == Job::DEAD) ++report->dead;
     else ++report->requeued;
     if (counted && count_change(usage[job.spec().user()], job.spec(), before.state, job.state()))

@@ -89,6 +89,18 @@ status load_counters(job_store::impl& s) {
   if (!it->status().ok()) return from_rocksdb(it->status());
   s.next_ready_seq = max_seq + 1;
 
+  // Lease tokens: this open's epoch in the high bits, so that no token repeats across restarts.
+  value.clear();
+  st = s.db->Get(rocksdb::ReadOptions{}, s.handle(cf::meta), keys::meta_lease_epoch, &value);
+  if (!st.ok() && !st.IsNotFound()) return from_rocksdb(st);
+  uint64_t epoch = (st.ok() && value.size() == 8 ? keys::get_u64(value) : 0) + 1;
+  std::string encoded;
+  keys::put_u64(encoded, epoch);
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  if (st = s.db->Put(sync, s.handle(cf::meta), keys::meta_lease_epoch, encoded); !st.ok()) return from_rocksdb(st);
+  s.next_lease_token = epoch << 40;
+
   int64_t finished = 0;
   it.reset(s.db->NewIterator(rocksdb::ReadOptions{}, s.handle(cf::history)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) ++finished;
@@ -402,6 +414,7 @@ bool job_store::issued(uint64_t id) const { return id > 0 && id < impl_->next_id
 
 uint64_t job_store::take_ids(uint64_t n) { return impl_->next_id.fetch_add(n); }
 uint64_t job_store::take_ready_seq() { return impl_->next_ready_seq.fetch_add(1); }
+uint64_t job_store::take_lease_token() { return impl_->next_lease_token.fetch_add(1); }
 int64_t job_store::history_size() const { return impl_->history_size.load(); }
 
 job_store::write_stats job_store::stats() const {

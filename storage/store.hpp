@@ -104,6 +104,9 @@ class job_store {
   uint64_t take_ids(uint64_t n);
   // The next FIFO position for a job entering a ready lane (above every position stored at open).
   uint64_t take_ready_seq();
+  // A fencing token for a new attempt's lease: never issued before by this store, across restarts (every open
+  // persists a new epoch, the token's high bits).
+  uint64_t take_lease_token();
 
   // --- writes ---------------------------------------------------------------------------------------------
   // Applies `batch` atomically, its operations sorted by (column family, key) and same-key operations in order;

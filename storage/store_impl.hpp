@@ -29,6 +29,7 @@ struct job_store::impl {
   std::vector<rocksdb::ColumnFamilyHandle*> cfs;  // owned; destroyed before db
   std::atomic<uint64_t> next_id{1};
   std::atomic<uint64_t> next_ready_seq{1};
+  std::atomic<uint64_t> next_lease_token{1};  // lease epoch << 40 | counter (see load_counters)
   std::atomic<int64_t> history_size{0};
   // Counts jobs that left the history other than by retention (a terminal job made non-terminal again), so
   // that retention knows when the entries it listed must be checked one by one before deletion.

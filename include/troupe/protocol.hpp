@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
 #include <caf/meta/load_callback.hpp>
@@ -43,6 +44,8 @@ using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
 using prometheus_atom = caf::atom_constant<caf::atom("prom")>;
 using alerts_atom = caf::atom_constant<caf::atom("alerts")>;
 using dashboard_atom = caf::atom_constant<caf::atom("dashboard")>;
+using join_atom = caf::atom_constant<caf::atom("join")>;
+using workers_atom = caf::atom_constant<caf::atom("workers")>;
 
 // The node's trusted in-process interface: every request acts with full rights (as an admin). Programs that embed
 // a node (troupe/node.hpp) use it; peers never see it.
@@ -96,7 +99,14 @@ using access_actor = caf::typed_actor<
     // Active and recent alerts and the health score (anyone); ACKNOWLEDGE, SILENCE, UNSILENCE: admins.
     caf::replies_to<alerts_atom, std::string, AlertControl>::with<AlertList>,
     // What the dashboard shows: status, health, active alerts, the charts' recent series, the caller's role.
-    caf::replies_to<dashboard_atom, std::string>::with<Dashboard>>;
+    caf::replies_to<dashboard_atom, std::string>::with<Dashboard>,
+    // The worker nodes: joined ones with their kinds, slots, running jobs and last heartbeat, and those lost or
+    // left recently (admins and read-only users).
+    caf::replies_to<workers_atom, std::string>::with<WorkerList>,
+    // A worker node joins (troupe/worker.hpp): no token, the cluster secret is in the request. `worker` is the
+    // worker's own actor. Replies with the welcome and the handle of the node's scaling actor, through which the
+    // worker offers its slots and reports; a wrong secret fails with ec::unauthenticated (and is logged).
+    caf::replies_to<join_atom, WorkerJoin, caf::actor>::with<WorkerWelcome, caf::actor>>;
 
 // CAF inspection for every generated Protobuf message: its binary serialization as one string field.
 template <class Inspector, class T>
@@ -149,4 +159,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(troupe, (troupe::AlertControl))
   CAF_ADD_TYPE_ID(troupe, (troupe::AlertList))
   CAF_ADD_TYPE_ID(troupe, (troupe::Dashboard))
+  CAF_ADD_TYPE_ID(troupe, (troupe::WorkerJoin))
+  CAF_ADD_TYPE_ID(troupe, (troupe::WorkerWelcome))
+  CAF_ADD_TYPE_ID(troupe, (troupe::WorkerList))
 CAF_END_TYPE_ID_BLOCK(troupe)

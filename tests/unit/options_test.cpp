@@ -69,7 +69,10 @@ std::string describe(const node_options& opts) {
       << "\nmaxCompletedJobsToKeep=" << opts.maxCompletedJobsToKeep
       << "\ndefaultMaxAttempts=" << opts.defaultMaxAttempts << "\nexecEnabled=" << opts.execEnabled
       << "\noutputTailBytes=" << opts.outputTailBytes
-      << "\nretentionIntervalMs=" << opts.retentionIntervalMs << "\nminWorkers=" << opts.minWorkers
+      << "\nretentionIntervalMs=" << opts.retentionIntervalMs << "\nclusterSecret=" << opts.clusterSecret
+      << "\nheartbeatIntervalMs=" << opts.heartbeatIntervalMs << "\npeerTimeoutMs=" << opts.peerTimeoutMs
+      << "\ntlsEnabled=" << opts.tlsEnabled << "\ntlsCertificate=" << opts.tlsCertificate
+      << "\ntlsKey=" << opts.tlsKey << "\ntlsCaFile=" << opts.tlsCaFile << "\nminWorkers=" << opts.minWorkers
       << "\nmaxWorkers=" << opts.maxWorkers << "\ntargetQueueDepth=" << opts.targetQueueDepth
       << "\nscaleUpThreshold=" << opts.scaleUpThreshold
       << "\nscaleDownThreshold=" << opts.scaleDownThreshold
@@ -149,6 +152,13 @@ const std::vector<setting> changed_settings = {
     {"execEnabled", "true", false},
     {"outputTailBytes", "1024", false},
     {"retentionIntervalMs", "250", false},
+    {"clusterSecret", "s3cret", true},
+    {"heartbeatIntervalMs", "200", false},
+    {"peerTimeoutMs", "1000", false},
+    {"tlsEnabled", "true", false},
+    {"tlsCertificate", "/etc/troupe/node.pem", true},
+    {"tlsKey", "/etc/troupe/node.key", true},
+    {"tlsCaFile", "/etc/troupe/ca.pem", true},
     {"minWorkers", "1", false},
     {"maxWorkers", "50", false},
     {"targetQueueDepth", "10", false},
@@ -223,6 +233,13 @@ node_options changed_options() {
   o.execEnabled = true;
   o.outputTailBytes = 1024;
   o.retentionIntervalMs = 250;
+  o.clusterSecret = "s3cret";
+  o.heartbeatIntervalMs = 200;
+  o.peerTimeoutMs = 1000;
+  o.tlsEnabled = true;
+  o.tlsCertificate = "/etc/troupe/node.pem";
+  o.tlsKey = "/etc/troupe/node.key";
+  o.tlsCaFile = "/etc/troupe/ca.pem";
   o.minWorkers = 1;
   o.maxWorkers = 50;
   o.targetQueueDepth = 10;
@@ -451,6 +468,8 @@ BOOST_AUTO_TEST_CASE(invalid_values_are_rejected_naming_the_option_and_the_value
       {"jobTimeoutMs", "-1"},
       {"memoryThreshold", "0"},
       {"memoryThreshold", "101"},
+      {"heartbeatIntervalMs", "5"},
+      {"peerTimeoutMs", "-1"},
       {"errorRateThreshold", "101"},
       {"scaleUpThreshold", "0"},
       {"scaleDownThreshold", "-0.5"},
@@ -540,6 +559,19 @@ BOOST_AUTO_TEST_CASE(a_scale_down_threshold_not_below_the_scale_up_threshold_is_
   BOOST_TEST(validate(opts) ==
              "minWorkers (21) must not exceed maxWorkers (20); "
              "scaleDownThreshold (1.5) must be less than scaleUpThreshold (1.5)");
+}
+
+BOOST_AUTO_TEST_CASE(a_peer_timeout_not_above_the_heartbeat_and_half_a_tls_key_pair_are_invalid) {
+  node_options opts;
+  opts.peerTimeoutMs = 500;
+  BOOST_TEST(validate(opts) == "peerTimeoutMs (500) must exceed heartbeatIntervalMs (500), or every idle peer "
+                               "would be dropped");
+  opts.peerTimeoutMs = 0;  // no timeout at all
+  BOOST_TEST(validate(opts) == "");
+  opts.tlsCertificate = "node.pem";
+  BOOST_TEST(validate(opts) == "tlsCertificate and tlsKey go together: set both or neither");
+  opts.tlsKey = "node.key";
+  BOOST_TEST(validate(opts) == "");
 }
 
 BOOST_AUTO_TEST_CASE(durability_names_round_trip) {

@@ -41,6 +41,7 @@ struct tag {};
 
 struct sample_context {
   slot_actor slot;
+  pool_scheduler_actor pools;
 };
 
 JobSpec sample(const sample_context&, tag<JobSpec>) {
@@ -397,6 +398,64 @@ storage::history_entry sample(const sample_context&, tag<storage::history_entry>
 
 slot_actor sample(const sample_context& ctx, tag<slot_actor>) { return ctx.slot; }
 
+pool_scheduler_actor sample(const sample_context& ctx, tag<pool_scheduler_actor>) { return ctx.pools; }
+
+WorkerJoin sample(const sample_context&, tag<WorkerJoin>) {
+  WorkerJoin j;
+  j.set_secret("s3cret");
+  j.set_name("w1");
+  j.add_kinds("sleep");
+  j.add_kinds("resize");
+  j.set_slots(8);
+  j.set_host("host-7");
+  j.set_pid(4242);
+  j.set_version("0.1.0");
+  return j;
+}
+
+WorkerWelcome sample(const sample_context&, tag<WorkerWelcome>) {
+  WorkerWelcome w;
+  w.set_node("n1");
+  w.set_pool("w1");
+  w.set_heartbeat_ms(500);
+  return w;
+}
+
+WorkerList sample(const sample_context&, tag<WorkerList>) {
+  WorkerList l;
+  auto* w = l.add_workers();
+  w->set_name("w1");
+  w->set_state(WorkerInfo::LOST);
+  w->add_kinds("sleep");
+  w->set_slots(8);
+  w->set_busy(3);
+  set_timestamp(w->mutable_left_at(), 1'700'000'000'000'000);
+  w->set_requeued(3);
+  w->set_reason("connection lost");
+  return l;
+}
+
+WorkerBeat sample(const sample_context&, tag<WorkerBeat>) {
+  WorkerBeat b;
+  b.set_name("w1");
+  b.set_running(2);
+  b.set_finished(99);
+  b.set_reports_pending(1);
+  b.set_draining(true);
+  return b;
+}
+
+pool_offer sample(const sample_context&, tag<pool_offer>) { return pool_offer{"w1", {"sleep", "resize"}, true}; }
+
+attempt_report sample(const sample_context& ctx, tag<attempt_report>) {
+  attempt_report r;
+  r.job = sample(ctx, tag<Job>{});
+  r.job.mutable_lease()->set_token(uint64_t{3} << 40 | 17);
+  r.result = sample(ctx, tag<outcome>{});
+  r.duration = 123'456;
+  return r;
+}
+
 template <class T>
 std::vector<T> sample(const sample_context& ctx, tag<std::vector<T>>) {
   return {sample(ctx, tag<T>{}), T{}, sample(ctx, tag<T>{})};
@@ -419,6 +478,13 @@ bool same(const storage::history_entry& a, const storage::history_entry& b) {
          a.batch_callback == b.batch_callback;
 }
 bool same(const slot_actor& a, const slot_actor& b) { return a == b; }
+bool same(const pool_scheduler_actor& a, const pool_scheduler_actor& b) { return a == b; }
+bool same(const pool_offer& a, const pool_offer& b) {
+  return a.pool == b.pool && a.kinds == b.kinds && a.remote == b.remote;
+}
+bool same(const attempt_report& a, const attempt_report& b) {
+  return same(a.job, b.job) && same(a.result, b.result) && a.duration == b.duration;
+}
 bool same(const dependency_event& a, const dependency_event& b) {
   return a.id == b.id && a.state == b.state && a.batch == b.batch;
 }
@@ -435,6 +501,18 @@ bool same(const std::vector<T>& a, const std::vector<T>& b) {
 
 // --- the system ------------------------------------------------------------------------------------------------
 
+// Stands in for a scheduler's pool interface, for a handle to serialize.
+pool_scheduler_actor::behavior_type stub_pools() {
+  return {
+      [](slots_atom, pool_offer&, std::vector<slot_actor>&) {},
+      [](drain_atom, const std::string&) {},
+      [](hand_back_atom, const std::string&) {},
+      [](leave_atom, const std::string&, const std::string&) { return uint32_t{0}; },
+      [](report_atom, std::vector<attempt_report>&) { return uint32_t{0}; },
+      [](workers_atom) { return WorkerList{}; },
+  };
+}
+
 // Stands in for a slot, so that there is an actor handle to serialize.
 slot_actor::behavior_type stub_slot() {
   return {
@@ -450,11 +528,14 @@ slot_actor::behavior_type stub_slot() {
 struct system_fixture {
   system_fixture() : sys(init(cfg)), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
     ctx.slot = sys.spawn(stub_slot);
+    ctx.pools = sys.spawn(stub_pools);
     sched.run();
   }
   ~system_fixture() {
     caf::anon_send_exit(ctx.slot, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(ctx.pools, caf::exit_reason::user_shutdown);
     ctx.slot = nullptr;
+    ctx.pools = nullptr;
     sched.run();
   }
 
@@ -524,13 +605,13 @@ struct system_fixture {
 BOOST_FIXTURE_TEST_SUITE(protocol, system_fixture)
 
 BOOST_AUTO_TEST_CASE(every_type_of_the_peer_protocol_block_round_trips) {
-  static_assert(caf::id_block::troupe::end - caf::id_block::troupe::begin == 24,
+  static_assert(caf::id_block::troupe::end - caf::id_block::troupe::begin == 27,
                 "a type was added to the troupe block: it is covered by check_block, check its sample");
   check_block<caf::id_block::troupe>();
 }
 
 BOOST_AUTO_TEST_CASE(every_type_of_the_internal_block_round_trips) {
-  static_assert(caf::id_block::troupe_internal::end - caf::id_block::troupe_internal::begin == 11,
+  static_assert(caf::id_block::troupe_internal::end - caf::id_block::troupe_internal::begin == 16,
                 "a type was added to the troupe_internal block: it is covered by check_block, check its sample");
   check_block<caf::id_block::troupe_internal>();
 }
