@@ -6,6 +6,7 @@
 #include <string>
 
 #include "actors/clock.hpp"
+#include "actors/cluster_kinds.hpp"
 #include "actors/worker_pool.hpp"
 #include "config/options.hpp"
 #include "storage/store.hpp"
@@ -20,6 +21,8 @@ struct engine_context {
   std::shared_ptr<const kind_registry> kinds;
   std::shared_ptr<clock> wall;
   std::shared_ptr<worker_pool> workers;
+  // Kinds that joined workers run (a submit of one is valid here even if this node cannot run it).
+  std::shared_ptr<cluster_kinds> worker_kinds = std::make_shared<cluster_kinds>();
 };
 
 using engine_context_ptr = std::shared_ptr<const engine_context>;

@@ -26,7 +26,7 @@ caf::error validate_all(std::vector<JobSpec>& specs, const engine_context& ctx) 
     return make_error(ec::invalid_argument, "more than " + std::to_string(max_jobs_per_submit) +
                                                 " jobs in one request; split it");
   for (size_t i = 0; i < specs.size(); ++i) {
-    if (auto err = validate_spec(specs[i], ctx.options, *ctx.kinds)) {
+    if (auto err = validate_spec(specs[i], ctx.options, *ctx.kinds, ctx.worker_kinds.get())) {
       if (specs.size() == 1) return err;
       return make_error(code_of(err), "job " + std::to_string(i + 1) + " of " + std::to_string(specs.size()) +
                                           ": " + describe(err));

@@ -11,7 +11,6 @@
 
 namespace troupe {
 
-using engine_atom = caf::atom_constant<caf::atom("engine")>;
 
 // The gateway's full interface: the public one plus the supervisor's handle updates.
 using gateway_internal_actor =

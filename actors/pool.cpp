@@ -29,6 +29,9 @@ struct pool_state {
 
 using pool_self = pool_actor::stateful_pointer<pool_state>;
 
+// The node's own pool runs every kind of the node's registry.
+pool_offer offer_of(const pool_state& st) { return pool_offer{st.pool_name, st.ctx->kinds->names(), false}; }
+
 // Slots are monitored, not linked: a link would make a slot's `kill` fatal to the pool (CAF 0.17 does not let an
 // exit handler catch `kill`), so the pool stops its slots itself when it ends.
 slot_actor add_slot(pool_self self) {
@@ -56,11 +59,11 @@ pool_actor::behavior_type pool(pool_self self, engine_context_ptr ctx, scheduler
     spdlog::warn("pool {}: a slot stopped ({}); starting a replacement", self->state.pool_name,
                  describe(msg.reason));
     std::vector<slot_actor> replacement{add_slot(self)};
-    self->send(self->state.scheduler, slots_atom::value, self->state.pool_name, std::move(replacement));
+    self->send(self->state.scheduler, slots_atom::value, offer_of(self->state), std::move(replacement));
   });
   std::vector<slot_actor> handles;
   for (uint32_t i = 0; i < slots; ++i) handles.push_back(add_slot(self));
-  if (!handles.empty()) self->send(scheduler, slots_atom::value, st.pool_name, std::move(handles));
+  if (!handles.empty()) self->send(scheduler, slots_atom::value, offer_of(st), std::move(handles));
   return {
       // How many slots the pool has.
       [=](status_atom) { return static_cast<uint32_t>(self->state.slots->size()); },

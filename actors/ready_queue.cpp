@@ -113,6 +113,12 @@ void ready_queue::set_kind_throttled(uint32_t k, bool throttled) {
   if (!throttled) release_kind(k);
 }
 
+void ready_queue::set_kind_unplaceable(uint32_t k, bool unplaceable) {
+  if (kinds_[k].unplaceable == unplaceable) return;
+  kinds_[k].unplaceable = unplaceable;
+  if (!unplaceable) release_kind(k);
+}
+
 void ready_queue::set_user_throttled(uint32_t u, bool throttled) {
   if (users_[u].throttled == throttled) return;
   users_[u].throttled = throttled;

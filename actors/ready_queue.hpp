@@ -89,6 +89,11 @@ class ready_queue {
   // from the operator's.
   void set_kind_throttled(uint32_t kind, bool throttled);
   void set_user_throttled(uint32_t user, bool throttled);
+  // Marks a kind as having no free slot that runs it (no pool with a free slot runs it), or lets it go again;
+  // like a throttle, but kept apart from it. The scheduler's placement (actors/scheduler_pools.cpp) keeps it.
+  void set_kind_unplaceable(uint32_t kind, bool unplaceable);
+  // The number of kinds interned so far (kind keys are 0 .. kind_count() - 1).
+  size_t kind_count() const { return kinds_.size(); }
   // Queued (not removed) and running jobs of a kind, by name; 0 for a kind never seen.
   size_t queued_of_kind(std::string_view kind) const;
   size_t running_of_kind(std::string_view kind) const;
@@ -160,8 +165,9 @@ class ready_queue {
     uint32_t running = 0;
     bool paused = false;     // kinds only: set_kind_paused
     bool throttled = false;  // a rate limit's bucket is empty
+    bool unplaceable = false;  // kinds only: no free slot runs it
     size_t queued = 0;       // kinds only: queued, not removed
-    bool at_limit() const { return paused || throttled || (limit != 0 && running >= limit); }
+    bool at_limit() const { return paused || throttled || unplaceable || (limit != 0 && running >= limit); }
   };
   struct user_state : party {
     uint8_t parked_levels = 0;  // bit per level whose share is parked

@@ -224,6 +224,7 @@ caf::result<std::vector<Job>> await_jobs(scheduler_self self, const std::vector<
 
 void cancel_record(scheduler_self self, Job job, bool in_ready_queue) {
   auto& st = self->state;
+  note_left_queue(st, job.id());
   if (in_ready_queue && job.state() == Job::READY)
     st.ready.remove(job.id(), lifecycle::lane_of(job.spec().priority()), job.ready_seq(), flow_key_of(st, job));
   auto before = storage::job_position::of(job);
@@ -300,15 +301,14 @@ SchedulerSample metrics_sample_of(const scheduler_state& st) {
   st.metrics.fill(&out);
   out.set_blocked(st.blocked_jobs);
   out.set_scheduled(st.scheduled_jobs);
-  uint32_t alive = 0, busy = 0, lost = 0;
-  for (const auto& s : st.slots) {
-    alive += s.alive ? 1 : 0;
-    busy += s.alive && s.busy ? 1 : 0;
-    lost += s.alive ? 0 : 1;
+  uint32_t alive = 0, busy = 0;
+  for (const auto& p : st.pools) {
+    alive += p.gone ? 0 : p.alive;
+    busy += p.gone ? 0 : p.busy;
   }
   out.set_slots_total(alive);
   out.set_slots_busy(busy);
-  out.set_slots_lost(lost);
+  out.set_slots_lost(st.slots_lost);
   out.set_runner_stopped(st.runner_stopped);
   return out;
 }
@@ -334,9 +334,9 @@ NodeStatus status_of(scheduler_self self) {
     }
   }
   uint32_t alive = 0, busy = 0;
-  for (const auto& s : st.slots) {
-    alive += s.alive ? 1 : 0;
-    busy += s.alive && s.busy ? 1 : 0;
+  for (const auto& p : st.pools) {
+    alive += p.gone ? 0 : p.alive;
+    busy += p.gone ? 0 : p.busy;
   }
   out.set_slots_total(alive);
   out.set_slots_busy(busy);
@@ -358,29 +358,6 @@ NodeStatus status_of(scheduler_self self) {
   out.set_durability(to_string(st.ctx->options.durability));
   for (const auto& name : st.ctx->kinds->names()) out.add_kinds(name);
   return out;
-}
-
-void add_slots(scheduler_self self, const std::string& pool, std::vector<slot_actor>& handles) {
-  auto& st = self->state;
-  for (auto& h : handles) {
-    auto index = static_cast<uint32_t>(st.slots.size());
-    self->monitor(h);
-    st.slot_by_addr[h.address()] = index;
-    st.slots.push_back(slot_entry{std::move(h), pool, true, false});
-    st.free_slots.push_back(index);
-  }
-  dispatch(self);
-}
-
-void on_slot_down(scheduler_self self, const caf::down_msg& msg) {
-  auto& st = self->state;
-  auto it = st.slot_by_addr.find(msg.source);
-  if (it == st.slot_by_addr.end()) return;
-  auto index = it->second;
-  st.slot_by_addr.erase(it);
-  st.slots[index].alive = false;
-  std::erase(st.free_slots, index);
-  fail_attempts_in(self, index, msg.reason);
 }
 
 fair_share_config fair_share_of(const node_options& options) {
@@ -474,9 +451,14 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
       [=](queues_atom, const QueueControl& control) { return control_queues(self, control); },
       [=](cron_atom, const CronControl& control) { return control_cron(self, control); },
       [=](usage_atom, const std::string& user) { return usage_of(self->state, user); },
-      [=](slots_atom, const std::string& pool, std::vector<slot_actor>& handles) {
-        add_slots(self, pool, handles);
+      [=](slots_atom, const pool_offer& offer, std::vector<slot_actor>& handles) {
+        add_slots(self, offer, handles);
       },
+      [=](drain_atom, const std::string& pool) { drain_pool(self, pool); },
+      [=](hand_back_atom, const std::string& pool) { hand_back_pool(self, pool); },
+      [=](leave_atom, const std::string& pool, const std::string& why) { return remove_pool(self, pool, why); },
+      [=](report_atom, std::vector<attempt_report>& reports) { return apply_reports(self, reports); },
+      [=](workers_atom) { return pool_list(self->state); },
       [=](drain_atom) -> caf::result<ok_atom> {
         auto& st = self->state;
         st.draining = true;

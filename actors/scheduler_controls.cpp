@@ -71,6 +71,7 @@ caf::error apply_control(scheduler_state& st, const JobControl& c, Job& job) {
       if (job.state() != Job::READY && job.state() != Job::SCHEDULED && job.state() != Job::BLOCKED)
         return conflict(job.id(), fmt::format("is {}; only a job that has not started can be reprioritized", state));
       auto from = JobSpec::Priority_Name(job.spec().priority());
+      note_left_queue(st, job.id());
       if (job.state() == Job::READY)
         st.ready.remove(job.id(), lifecycle::lane_of(job.spec().priority()), job.ready_seq(), flow_key_of(st, job));
       lifecycle::reprioritize(job, c.priority(), now, st.ctx->store->take_ready_seq(),

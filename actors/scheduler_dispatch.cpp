@@ -31,9 +31,7 @@ void arm_refill(scheduler_self self) {
 
 uint32_t occupy_slot(scheduler_self self, ready_queue::flow_key key, bool counted) {
   auto& st = self->state;
-  auto slot = st.free_slots.back();
-  st.free_slots.pop_back();
-  st.slots[slot].busy = true;
+  auto slot = take_free_slot(st, key.kind);
   st.slots[slot].key = key;
   if (!counted) st.ready.started(key);
   if (!st.limiter.empty()) {
@@ -58,9 +56,8 @@ void release_slot(scheduler_self self, uint32_t slot) {
   auto& st = self->state;
   auto& s = st.slots[slot];
   if (!s.busy) return;
-  s.busy = false;
   st.ready.finished(s.key);
-  if (s.alive) st.free_slots.push_back(slot);
+  return_slot(st, slot);
 }
 
 ready_queue::flow_key flow_key_of(scheduler_state& st, const Job& job) {
@@ -111,7 +108,8 @@ void count_result(scheduler_state& st, const outcome& result, const Job& job, mi
   st.throughput.record(now);
 }
 
-// Applies an attempt's outcome to the job's RUNNING record.
+}  // namespace
+
 void finish(scheduler_self self, Job job, running_job::stop_reason stop, outcome result, micros duration) {
   auto& st = self->state;
   auto before = storage::job_position::of(job);
@@ -128,6 +126,8 @@ void finish(scheduler_self self, Job job, running_job::stop_reason stop, outcome
   count_result(st, result, job, now);
   queue_final(self, std::move(job), before);
 }
+
+namespace {
 
 // The slot running the job failed (it died): the record comes back from the store.
 void recover_from_slot_failure(scheduler_self self, job_id id, uint32_t attempt, running_job::stop_reason stop,
@@ -148,11 +148,15 @@ void recover_from_slot_failure(scheduler_self self, job_id id, uint32_t attempt,
           });
 }
 
-void on_outcome(scheduler_self self, job_id id, uint32_t attempt, Job job, outcome result, micros duration) {
+}  // namespace
+
+void on_outcome(scheduler_self self, job_id id, uint32_t attempt, uint64_t token, Job job, outcome result,
+                micros duration) {
   auto& st = self->state;
   auto it = st.running.find(id);
-  if (it == st.running.end() || it->second.attempt != attempt || it->second.starting) {
-    spdlog::debug("scheduler: ignoring an outcome for job {} attempt {} (stale lease)", id, attempt);
+  if (it == st.running.end() || it->second.attempt != attempt || it->second.token != token ||
+      it->second.starting || job.lease().token() != token) {
+    spdlog::debug("scheduler: ignoring an outcome for job {} attempt {} (stale lease {})", id, attempt, token);
     return;
   }
   auto stop = it->second.stop;
@@ -162,24 +166,31 @@ void on_outcome(scheduler_self self, job_id id, uint32_t attempt, Job job, outco
   dispatch(self);
 }
 
+namespace {
+
 void run_in_slot(scheduler_self self, job_id id, running_job& run) {
   auto& st = self->state;
   auto attempt = run.attempt;
+  auto token = run.token;
   auto job = std::move(*run.starting);
   run.starting.reset();
   self->request(st.slots[run.slot].handle, caf::infinite, run_atom::value, std::move(job))
       .then(
           [=](Job& job, outcome& result, int64_t duration) {
-            on_outcome(self, id, attempt, std::move(job), std::move(result), duration);
+            on_outcome(self, id, attempt, token, std::move(job), std::move(result), duration);
           },
           [=](caf::error& err) {
             auto& st = self->state;
             auto it = st.running.find(id);
-            if (it == st.running.end() || it->second.attempt != attempt) return;
+            if (it == st.running.end() || it->second.attempt != attempt || it->second.token != token) return;
             auto stop = it->second.stop;
-            release_slot(self, it->second.slot);
+            auto slot = it->second.slot;
+            release_slot(self, slot);
             st.running.erase(it);
-            recover_from_slot_failure(self, id, attempt, stop, "the job actor failed: " + describe(err));
+            if (st.pools[st.slots[slot].pool].remote && stop == running_job::stop_reason::none)
+              requeue_lost(self, id, attempt, lost_reason(st, slot));
+            else
+              recover_from_slot_failure(self, id, attempt, stop, "the job actor failed: " + describe(err));
           });
 }
 
@@ -203,22 +214,28 @@ void fail_attempts_in(scheduler_self self, uint32_t slot, const caf::error& reas
   }
 }
 
-bool can_start_at_once(const scheduler_state& st, ready_queue::flow_key key) {
-  return !st.draining && !st.runner_stopped && st.ready.empty() && st.loading.empty() && !st.free_slots.empty() &&
-         st.ready.may_start(key);
+bool can_start_at_once(scheduler_state& st, ready_queue::flow_key key) {
+  return !st.draining && !st.runner_stopped && st.ready.empty() && st.loading.empty() && st.free_total > 0 &&
+         placeable(st, key.kind) && st.ready.may_start(key);
 }
 
 void start_attempt_in(scheduler_self self, Job job, uint32_t slot, const storage::job_position* before) {
   auto& st = self->state;
+  const auto& pool = st.pools[st.slots[slot].pool];
   Lease lease;
-  lease.set_node(st.ctx->node_name);
+  lease.set_node(pool.remote ? pool.name : st.ctx->node_name);
+  lease.set_pool(pool.name);
   lease.set_slot(slot);
-  lifecycle::start_attempt(job, lease, st.ctx->wall->now());
+  lease.set_token(st.ctx->store->take_lease_token());
+  // A worker's attempt names the worker in its transition, so a job's history says where each attempt ran.
+  lifecycle::start_attempt(job, lease, st.ctx->wall->now(), pool.remote ? "on worker " + pool.name : std::string{});
+  auto token = lease.token();
   write_job(st, job, before);
   auto id = job.id();
   auto& run = st.running[id];
   run.slot = slot;
   run.attempt = job.attempts();
+  run.token = token;
   run.lane = lifecycle::lane_of(job.spec().priority());
   run.starting = std::move(job);
   st.after.started.push_back(id);
@@ -314,11 +331,10 @@ void on_committed(scheduler_self self, after_commit& done) {
       run_in_slot(self, id, run);
       continue;
     }
-    // Cancelled or handed back before it started.
+    // Cancelled, handed back or lost before it started.
     auto job = std::move(*run.starting);
     auto slot = run.slot;
-    auto stop = run.stop == running_job::stop_reason::cancel ? running_job::stop_reason::cancel
-                                                             : running_job::stop_reason::hand_back;
+    auto stop = run.stop == running_job::stop_reason::none ? running_job::stop_reason::hand_back : run.stop;
     st.running.erase(it);
     release_slot(self, slot);
     auto before = storage::job_position::of(job);
@@ -326,6 +342,8 @@ void on_committed(scheduler_self self, after_commit& done) {
     if (stop == running_job::stop_reason::cancel) {
       lifecycle::cancel(job, now, cancel_reason(st, job.id(), " before it started"));
       ++st.counters.cancelled;
+    } else if (stop == running_job::stop_reason::lost) {
+      lifecycle::requeue_interrupted(job, now, st.ctx->store->take_ready_seq(), lost_reason(st, slot));
     } else {
       lifecycle::hand_back(job, now, st.ctx->store->take_ready_seq(), "handed back: the node is shutting down");
     }
@@ -368,9 +386,11 @@ void dispatch(scheduler_self self) {
   size_t claim_cap = st.ctx->options.batchClaimSize;
   std::vector<pending_claim> to_load;
   auto now = st.ctx->wall->now();
-  while (budget > 0 && !st.free_slots.empty()) {
+  place_new_kinds(st);
+  while (budget > 0 && st.free_total > 0) {
     auto next = st.ready.pop(now);
     if (!next) break;
+    note_left_queue(st, next->job.id);
     --budget;
     auto slot = occupy_slot(self, next->key, /*counted=*/true);
     Job job;
@@ -384,7 +404,7 @@ void dispatch(scheduler_self self) {
   }
   if (!to_load.empty()) load_and_claim(self, std::move(to_load));
   // A full turn: let other messages in, then go on.
-  if (budget == 0 && !st.free_slots.empty() && !st.ready.empty() && !st.dispatch_scheduled) {
+  if (budget == 0 && st.free_total > 0 && !st.ready.empty() && !st.dispatch_scheduled) {
     st.dispatch_scheduled = true;
     self->send(self, dispatch_atom::value);
   }

@@ -10,6 +10,7 @@
 // Every change the scheduler makes goes into `batch`; one commit per turn (a self-sent flush after the messages
 // already queued) carries them all to the journal, and `after` says what to do once they are durable.
 
+#include <algorithm>
 #include <array>
 #include <deque>
 #include <functional>
@@ -37,9 +38,12 @@
 namespace troupe {
 
 struct running_job {
-  enum class stop_reason : uint8_t { none, cancel, hand_back };
+  // cancel: a client cancelled it; hand_back: to READY without counting the attempt (shutdown, a draining
+  // worker's grace over); lost: its worker was lost before the claim was durable (to READY, attempt counted).
+  enum class stop_reason : uint8_t { none, cancel, hand_back, lost };
   uint32_t slot = 0;
   uint32_t attempt = 0;
+  uint64_t token = 0;  // the lease's fencing token
   int lane = 0;
   stop_reason stop = stop_reason::none;
   std::optional<Job> starting;  // the RUNNING record until its claim is durable; then the slot holds it
@@ -47,10 +51,28 @@ struct running_job {
 
 struct slot_entry {
   slot_actor handle;
-  std::string pool;
+  uint32_t pool = 0;  // index into scheduler_state::pools
   bool alive = true;
   bool busy = false;
   ready_queue::flow_key key = {};  // while busy: the user and kind of its job, counted as running by the queue
+};
+
+// A pool of slots offered to the scheduler: the node's local pool or a worker's (actors/scheduler_pools.cpp).
+// Its free slots are offered for jobs of its kinds only while it accepts (it is not draining and not gone).
+struct pool_entry {
+  std::string name;
+  bool remote = false;
+  bool draining = false;
+  bool gone = false;                  // left, or lost: its slots are forgotten
+  std::vector<uint32_t> kinds;        // the kinds it runs (ready queue kind keys), sorted
+  std::vector<std::string> kind_names;  // and their names, sorted
+  std::vector<uint32_t> tracked;      // those of its kinds not run by every accepting pool (placement counts them)
+  std::vector<uint32_t> free;         // its free slots, while it accepts
+  uint32_t alive = 0;                 // slots alive
+  uint32_t busy = 0;                  // slots holding a job
+  uint64_t requeued = 0;              // jobs sent back to READY because it was lost
+  bool accepts() const { return !draining && !gone && alive > 0; }
+  bool runs(uint32_t kind) const { return std::binary_search(kinds.begin(), kinds.end(), kind); }
 };
 
 // One await (or cancel) request: answered when every job it names is terminal.
@@ -182,8 +204,18 @@ struct scheduler_state {
   std::unordered_map<job_id, std::vector<waiter>> waiters;
 
   std::vector<slot_entry> slots;
-  std::vector<uint32_t> free_slots;
   std::unordered_map<caf::actor_addr, uint32_t> slot_by_addr;
+  // Pools and placement (actors/scheduler_pools.cpp): free slots of accepting pools; per kind key, whether every
+  // accepting pool runs it (universal) and otherwise how many free slots run it; kinds evaluated so far.
+  std::vector<pool_entry> pools;
+  std::unordered_map<std::string, uint32_t> pool_by_name;
+  uint32_t free_total = 0;
+  uint64_t slots_lost = 0;  // slots that died, or were lost with their worker (not drained ones that left)
+  std::vector<uint8_t> kind_universal;
+  std::vector<uint32_t> kind_free;
+  // Jobs whose worker reported a result while their record is being read: set when the job leaves the ready queue
+  // meanwhile (then the report is stale).
+  std::unordered_map<job_id, bool> reporting;
 
   storage::write_batch batch;  // changes for the next commit
   after_commit after;          // and what follows once they are durable
@@ -224,7 +256,7 @@ void schedule_flush(scheduler_self self);
 void flush(scheduler_self self);
 // Whether a job of `key` that is READY now may take a free slot at once rather than queue: nothing waits in the
 // ready queue or is being claimed, dispatch runs, and the key's limits allow it.
-bool can_start_at_once(const scheduler_state& st, ready_queue::flow_key key);
+bool can_start_at_once(scheduler_state& st, ready_queue::flow_key key);
 // Starts an attempt of a READY job in `slot`: its RUNNING record (attempt counted) goes into the next commit, and
 // the job goes to the slot once that is durable. `before`: where the stored job sits (nullptr: the job was just
 // accepted and has no record yet).
@@ -258,13 +290,8 @@ void fire_timers(scheduler_self self);
 void queue_final(scheduler_self self, Job job, const storage::job_position& before);
 // Answers drain requests once nothing runs and every write is durable.
 void check_drained(scheduler_self self);
-// Takes a free slot for a job of `key`. `counted`: the ready queue already counts the job as running (it popped
-// it); otherwise it is counted now. Takes the job's tokens from its rate limits. REQUIRES: a free slot.
-uint32_t occupy_slot(scheduler_self self, ready_queue::flow_key key, bool counted);
 // A rate limit's bucket may hold a token again: lets go of the parties that have one, and arms the next refill.
 void refill_rates(scheduler_self self);
-// Gives a slot back to the free list (if it is alive); its job no longer counts as running.
-void release_slot(scheduler_self self, uint32_t slot);
 // The ready queue's key of a job.
 ready_queue::flow_key flow_key_of(scheduler_state& st, const Job& job);
 // How a job's failed attempts are retried: its own policy, then its kind's (kindRetry), then the node's.
@@ -279,6 +306,48 @@ void cancel_record(scheduler_self self, Job job, bool in_ready_queue);
 // The slot died (`reason`): fails the attempt it was running. Its run request is never answered: CAF 0.17 does
 // not break the promises of an actor that dies, so the down message is the only news of it.
 void fail_attempts_in(scheduler_self self, uint32_t slot, const caf::error& reason);
+// Applies an attempt's outcome to the job's RUNNING record (into the next commit).
+void finish(scheduler_self self, Job job, running_job::stop_reason stop, outcome result, micros duration);
+// An outcome arrived from a slot: applied if (id, attempt, token) is still the job's running attempt.
+void on_outcome(scheduler_self self, job_id id, uint32_t attempt, uint64_t token, Job job, outcome result,
+                micros duration);
+
+// Takes a free slot for a job of `key` (take_free_slot). `counted`: the ready queue already counts the job as
+// running (it popped it); otherwise it is counted now. Takes the job's tokens from its rate limits.
+// REQUIRES: placeable(st, key.kind).
+uint32_t occupy_slot(scheduler_self self, ready_queue::flow_key key, bool counted);
+// Gives a slot back (return_slot); its job no longer counts as running.
+void release_slot(scheduler_self self, uint32_t slot);
+
+// --- scheduler_pools.cpp ---
+// Takes a free slot in the accepting pool that runs `kind` with the most free slots (load balancing by free
+// slots). REQUIRES: placeable(st, kind).
+uint32_t take_free_slot(scheduler_state& st, uint32_t kind);
+// A busy slot is free again: back to its pool's free slots if it is alive and the pool accepts.
+void return_slot(scheduler_state& st, uint32_t slot);
+// Whether a free slot runs `kind` now (evaluates kinds interned since the last call).
+bool placeable(scheduler_state& st, uint32_t kind);
+// Evaluates placement for kinds the ready queue interned since the last call (before a pop).
+void place_new_kinds(scheduler_state& st);
+// A job left the ready queue (popped, removed): a report being checked for it is stale.
+inline void note_left_queue(scheduler_state& st, job_id id) {
+  if (st.reporting.empty()) return;
+  if (auto it = st.reporting.find(id); it != st.reporting.end()) it->second = true;
+}
+// Pool messages (pool_scheduler_actor).
+void add_slots(scheduler_self self, const pool_offer& offer, std::vector<slot_actor>& handles);
+void drain_pool(scheduler_self self, const std::string& pool);
+void hand_back_pool(scheduler_self self, const std::string& pool);
+uint32_t remove_pool(scheduler_self self, const std::string& pool, const std::string& why);
+caf::result<uint32_t> apply_reports(scheduler_self self, std::vector<attempt_report>& reports);
+WorkerList pool_list(const scheduler_state& st);
+// A slot died: a local slot's attempt fails; a worker's slot's job goes back to READY with the attempt counted.
+void on_slot_down(scheduler_self self, const caf::down_msg& msg);
+// Takes a job whose worker was lost (the claim was durable) back to READY with the attempt counted: the record
+// comes back from the store.
+void requeue_lost(scheduler_self self, job_id id, uint32_t attempt, std::string why);
+// The reason a lost worker's jobs give.
+std::string lost_reason(const scheduler_state& st, uint32_t slot);
 
 // --- scheduler_cron.cpp ---
 // Adds, lists, pauses, resumes or deletes cron schedules: answered once the change is durable.

@@ -15,20 +15,27 @@ namespace troupe {
 
 namespace {
 
-std::string kind_list(const kind_registry& kinds) {
+std::string kind_list(const kind_registry& kinds, const cluster_kinds* worker_kinds) {
   std::string out;
   for (const auto& name : kinds.names()) out += (out.empty() ? "" : ", ") + name;
-  return out;
+  if (worker_kinds == nullptr) return out;
+  std::string remote;
+  for (const auto& name : worker_kinds->names())
+    if (kinds.find(name) == nullptr) remote += (remote.empty() ? "" : ", ") + name;
+  return remote.empty() ? out : out + "; its workers run: " + remote;
 }
 
 }  // namespace
 
-caf::error validate_spec(JobSpec& spec, const node_options& options, const kind_registry& kinds) {
+caf::error validate_spec(JobSpec& spec, const node_options& options, const kind_registry& kinds,
+                         const cluster_kinds* worker_kinds) {
   if (spec.kind().empty()) return make_error(ec::invalid_argument, "kind is required");
   auto* kind = kinds.find(spec.kind());
-  if (kind == nullptr)
-    return make_error(ec::unknown_kind,
-                      fmt::format("unknown kind '{}' (this node runs: {})", spec.kind(), kind_list(kinds)));
+  // A kind only workers run: the node's defaults apply; the worker's slot caps the timeout by its kind.
+  bool remote = kind == nullptr && worker_kinds != nullptr && worker_kinds->contains(spec.kind());
+  if (kind == nullptr && !remote)
+    return make_error(ec::unknown_kind, fmt::format("unknown kind '{}' (this node runs: {})", spec.kind(),
+                                                    kind_list(kinds, worker_kinds)));
   if (!JobSpec::Priority_IsValid(spec.priority()))
     return make_error(ec::invalid_argument,
                       fmt::format("priority {} is not one of CRITICAL, HIGH, NORMAL, LOW", int{spec.priority()}));
@@ -40,14 +47,15 @@ caf::error validate_spec(JobSpec& spec, const node_options& options, const kind_
                                   static_cast<double>(bytes) / (1 << 20), options.maxJobPayloadSizeMB));
   if (spec.has_timeout()) {
     auto timeout = to_micros(spec.timeout());
-    auto limit = static_cast<micros>(kind->max_timeout().count());
+    auto limit = kind != nullptr ? static_cast<micros>(kind->max_timeout().count()) : 0;
     if (timeout <= 0) return make_error(ec::invalid_argument, "timeout must be positive");
     if (limit > 0 && timeout > limit)
       return make_error(ec::invalid_argument,
                         fmt::format("timeout {} ms is over the {} ms that kind '{}' allows", timeout / 1000.0,
                                     limit / 1000.0, spec.kind()));
   } else {
-    set_duration(spec.mutable_timeout(), attempt_timeout(spec, *kind, options));
+    set_duration(spec.mutable_timeout(), kind != nullptr ? attempt_timeout(spec, *kind, options)
+                                                         : static_cast<micros>(options.jobTimeoutMs) * 1000);
   }
   if (spec.max_attempts() == 0) spec.set_max_attempts(options.defaultMaxAttempts);
   if (spec.max_attempts() > max_attempts_limit)
@@ -65,7 +73,7 @@ caf::error validate_spec(JobSpec& spec, const node_options& options, const kind_
     return make_error(ec::invalid_argument, "idempotency_key is longer than 256 bytes");
   if (spec.idempotency_key().find('\0') != std::string::npos || spec.user().find('\0') != std::string::npos)
     return make_error(ec::invalid_argument, "idempotency_key and user must not contain a NUL byte");
-  return kind->check(spec);
+  return kind != nullptr ? kind->check(spec) : caf::none;  // a worker-only kind is checked by its worker
 }
 
 micros attempt_timeout(const JobSpec& spec, const job_kind& kind, const node_options& options) {

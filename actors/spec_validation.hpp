@@ -4,6 +4,7 @@
 
 #include <caf/error.hpp>
 
+#include "actors/cluster_kinds.hpp"
 #include "config/options.hpp"
 #include "schemas/time.hpp"
 #include "schemas/troupe.pb.h"
@@ -19,8 +20,10 @@ constexpr uint32_t max_attempts_limit = 1000;
 constexpr int64_t max_run_at_seconds = 7'258'118'400;
 
 // Checks `spec` and fills in defaults. Returns none, or an error (invalid_argument, unknown_kind,
-// payload_too_large, forbidden) whose message names the field and the problem.
-caf::error validate_spec(JobSpec& spec, const node_options& options, const kind_registry& kinds);
+// payload_too_large, forbidden) whose message names the field and the problem. A kind the node does not run is
+// valid if joined workers run it (`worker_kinds`).
+caf::error validate_spec(JobSpec& spec, const node_options& options, const kind_registry& kinds,
+                         const cluster_kinds* worker_kinds = nullptr);
 
 // The per-attempt timeout of a job of `kind`, in microseconds: the job's own, or when it sets none the kind's
 // max_timeout() or else the node's jobTimeoutMs; never over the kind's max_timeout(). The slot enforces it.

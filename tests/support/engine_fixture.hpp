@@ -93,6 +93,7 @@ class engine_fixture {
   const gateway_internal_actor& gateway() const { return gateway_; }
   const supervisor_actor& supervisor() const { return supervisor_; }
   const engine_context& ctx() const { return *ctx_; }
+  engine_context_ptr context_ptr() const { return ctx_; }
   manual_clock& wall() { return *wall_; }
   const node_options& options() const { return options_; }
   // Options for the next open() (as a node restarted with another configuration); `data` stays.

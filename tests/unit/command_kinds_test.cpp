@@ -291,6 +291,26 @@ BOOST_AUTO_TEST_CASE(a_kinds_timeout_is_the_default_and_the_longest_a_job_may_as
   BOOST_TEST(attempt_timeout(spec("noop", 0), *r.kinds.find("noop"), options) == 180'000'000);
 }
 
+BOOST_AUTO_TEST_CASE(a_kind_only_joined_workers_run_is_valid_with_the_node_defaults) {
+  kind_registry kinds;
+  BOOST_REQUIRE(!add_builtin_kinds(kinds, {}));
+  node_options options;
+  options.jobTimeoutMs = 60'000;
+  cluster_kinds workers;
+  JobSpec spec;
+  spec.set_kind("thumbnail");
+  auto refused = validate_spec(spec, options, kinds, &workers);
+  BOOST_TEST(code(refused) == "unknown_kind");
+  workers.add({"thumbnail", "sleep"});
+  BOOST_REQUIRE(!validate_spec(spec, options, kinds, &workers));
+  BOOST_TEST(to_micros(spec.timeout()) == 60'000'000);
+  BOOST_TEST(spec.max_attempts() == options.defaultMaxAttempts);
+  JobSpec other;
+  other.set_kind("resize");
+  BOOST_TEST(describe(validate_spec(other, options, kinds, &workers)) ==
+             "unknown kind 'resize' (this node runs: cpu, exec, fail, noop, sleep; its workers run: thumbnail)");
+}
+
 // --- loading ---------------------------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(a_good_file_adds_its_kinds_beside_the_builtins_even_with_exec_disabled) {
