@@ -21,6 +21,7 @@ struct access_state {
   gateway_internal_actor gateway;
   metrics_actor metrics;  // both null with metricsEnabled = false
   alert_actor alerts;
+  scaling_actor scaling;  // null when the node takes no workers
   user_map users;
   std::set<User::Role> exec_roles;  // execRoles
 };
@@ -170,13 +171,35 @@ void add_alerts(access_self self, NodeStatus status, status_callback done) {
           [=](caf::error& err) mutable { done(std::move(err)); });
 }
 
-// The node's status with the caller's own usage, health and alerts; for a user (scope "user") only the node's
-// identity besides.
+// Adds the caller's usage, then health and alerts, to `out`.
+void add_usage(access_self self, const caller& who, NodeStatus out, status_callback done) {
+  self->request(self->state.gateway, caf::infinite, usage_atom::value, who.name())
+      .then(
+          [=](UserUsage& usage) mutable {
+            *out.mutable_usage() = std::move(usage);
+            add_alerts(self, std::move(out), done);
+          },
+          [=](caf::error& err) mutable { done(std::move(err)); });
+}
+
+// The node's status with the caller's own usage, health and alerts (and, node scope, the workers); for a user
+// (scope "user") only the node's identity besides.
 void fetch_status(access_self self, const caller& who, status_callback done) {
   self->request(self->state.gateway, caf::infinite, status_atom::value)
       .then(
           [=](NodeStatus& full) mutable {
             NodeStatus out;
+            if (sees_all(who) && self->state.scaling) {  // the workers too
+              full.set_scope("node");
+              self->request(self->state.scaling, caf::infinite, workers_atom::value)
+                  .then(
+                      [=, full = std::move(full)](WorkerList& workers) mutable {
+                        *full.mutable_workers() = std::move(*workers.mutable_workers());
+                        add_usage(self, who, std::move(full), done);
+                      },
+                      [=](caf::error& err) mutable { done(std::move(err)); });
+              return;
+            }
             if (sees_all(who)) {
               out = std::move(full);
               out.set_scope("node");
@@ -190,13 +213,7 @@ void fetch_status(access_self self, const caller& who, status_callback done) {
               out.set_durability(full.durability());
               *out.mutable_kinds() = full.kinds();
             }
-            self->request(self->state.gateway, caf::infinite, usage_atom::value, who.name())
-                .then(
-                    [=](UserUsage& usage) mutable {
-                      *out.mutable_usage() = std::move(usage);
-                      add_alerts(self, std::move(out), done);
-                    },
-                    [=](caf::error& err) mutable { done(std::move(err)); });
+            add_usage(self, who, std::move(out), done);
           },
           [=](caf::error& err) mutable { done(std::move(err)); });
 }
@@ -350,6 +367,7 @@ access_actor::behavior_type access(access_self self, engine_context_ptr ctx, gat
   st.gateway = std::move(gateway);
   st.metrics = std::move(obs.metrics);
   st.alerts = std::move(obs.alerts);
+  st.scaling = std::move(obs.scaling);
   st.users = std::move(users);
   std::istringstream roles{st.ctx->options.execRoles};
   for (std::string role; std::getline(roles, role, ',');)
@@ -496,6 +514,23 @@ access_actor::behavior_type access(access_self self, engine_context_ptr ctx, gat
         auto who = authenticate(self, token);
         if (!who) return who.error();
         return dashboard_for(self, *who);
+      },
+      [=](workers_atom, const std::string& token) -> caf::result<WorkerList> {
+        auto who = authenticate(self, token);
+        if (!who) return who.error();
+        if (!sees_all(*who)) return forbidden(*who, "list the worker nodes");
+        if (!self->state.scaling) return WorkerList{};
+        auto rp = self->make_response_promise<WorkerList>();
+        forward_to(self, self->state.scaling, rp, workers_atom::value);
+        return rp;
+      },
+      [=](join_atom, WorkerJoin& join, caf::actor& worker) -> caf::result<WorkerWelcome, caf::actor> {
+        if (!self->state.scaling) return make_error(ec::unavailable, "this node takes no worker nodes");
+        auto rp = self->make_response_promise<WorkerWelcome, caf::actor>();
+        self->request(self->state.scaling, caf::infinite, join_atom::value, std::move(join), std::move(worker))
+            .then([=](WorkerWelcome& welcome, caf::actor& registry) mutable { rp.deliver(welcome, registry); },
+                  [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
       },
   };
 }

@@ -11,7 +11,8 @@
 //                                  is in execRoles (default: admins only) — command kinds are for everyone
 //   role admin                     everything: every user's jobs, submitting as another user, queue and runner
 //                                  controls, cleanup, users
-//   role read-only                 reads only, the node's metrics included (admins too; users may not)
+//   role read-only                 reads only, the node's metrics and workers included (admins too; users may not)
+//   no token                       a worker node's join, which carries the cluster secret instead (actors/scaling.hpp)
 //
 // A job belongs to JobSpec.user, which a submit sets to the caller's name when empty. Another user's job is
 // answered as an unknown job (ec::unknown_job, the same message as a deleted one), so ids do not leak whose they
@@ -27,11 +28,12 @@
 
 namespace troupe {
 
-// The node's observers the access actor forwards to; both null when metricsEnabled is false (their requests then
-// fail with ec::unavailable).
+// The node's observers the access actor forwards to; metrics and alerts are null when metricsEnabled is false
+// (their requests then fail with ec::unavailable). `scaling` keeps the worker registry (joins go to it).
 struct observers {
   metrics_actor metrics = {};
   alert_actor alerts = {};
+  scaling_actor scaling = {};
 };
 
 // `detached`: run on a thread of its own (false only under CAF's test coordinator). Fails if the stored users

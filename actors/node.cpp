@@ -85,12 +85,16 @@ caf::expected<std::unique_ptr<node>> node::start(caf::actor_system& system, cons
   self->request(state->supervisor, std::chrono::seconds{30}, gateway_atom::value)
       .receive([&](gateway_internal_actor& gw) { state->gateway = std::move(gw); },
                [&](caf::error& err) { failure = std::move(err); });
+  scaling_actor scaling;
+  if (!failure)
+    self->request(state->supervisor, std::chrono::seconds{30}, scaling_atom::value)
+        .receive([&](scaling_actor& s) { scaling = std::move(s); }, [&](caf::error& err) { failure = std::move(err); });
   if (!failure) {
     if (options.metricsEnabled) {
       state->alerts = spawn_alerts(system, ctx, detached);
       state->metrics = spawn_metrics(system, ctx, state->gateway, state->alerts, detached);
     }
-    auto access = spawn_access(system, ctx, state->gateway, observers{state->metrics, state->alerts}, detached);
+    auto access = spawn_access(system, ctx, state->gateway, observers{state->metrics, state->alerts, scaling}, detached);
     if (access)
       state->access = std::move(*access);
     else

@@ -13,6 +13,7 @@
 #include "actors/pool.hpp"
 #include "actors/reader.hpp"
 #include "actors/retention.hpp"
+#include "actors/scaling.hpp"
 #include "actors/scheduler.hpp"
 #include "storage/recovery.hpp"
 
@@ -37,6 +38,7 @@ struct supervisor_state {
   reader_actor reader;
   retention_actor retention;
   gateway_internal_actor gateway;
+  scaling_actor scaling;
 
   phase current = phase::running;
   std::unordered_set<caf::actor_addr> awaiting_exit;
@@ -89,6 +91,7 @@ void stop_actors(supervisor_self self) {
   auto& st = self->state;
   st.current = supervisor_state::phase::stopping;
   stop_and_await(self, st.gateway, caf::exit_reason::user_shutdown);
+  stop_and_await(self, st.scaling, caf::exit_reason::user_shutdown);
   stop_and_await(self, st.pool, caf::exit_reason::user_shutdown);
   stop_and_await(self, st.scheduler, caf::exit_reason::user_shutdown);
   stop_and_await(self, st.deps, caf::exit_reason::user_shutdown);
@@ -157,11 +160,12 @@ void finish_restart(supervisor_self self) {
   spdlog::info("engine restart: {} running jobs requeued, {} dead", report.requeued, report.dead);
   spawn_engine(self);
   self->send(st.gateway, engine_atom::value, st.scheduler, st.reader);
+  self->send(st.scaling, engine_atom::value, caf::actor_cast<pool_scheduler_actor>(st.scheduler));
   st.current = supervisor_state::phase::running;
 }
 
 // Forgets the handle of an actor that exited; returns which one it was.
-enum class member { journal, scheduler, deps, pool, reader, retention, gateway, other };
+enum class member { journal, scheduler, deps, pool, reader, retention, gateway, scaling, other };
 
 template <class Handle>
 bool forget(Handle& h, const caf::actor_addr& addr) {
@@ -178,6 +182,7 @@ member forget_member(supervisor_state& st, const caf::actor_addr& addr) {
   if (forget(st.reader, addr)) return member::reader;
   if (forget(st.retention, addr)) return member::retention;
   if (forget(st.gateway, addr)) return member::gateway;
+  if (forget(st.scaling, addr)) return member::scaling;
   return member::other;
 }
 
@@ -212,7 +217,9 @@ void on_down(supervisor_self self, const caf::down_msg& msg) {
       watch(self, st.retention);
       return;
     case member::gateway:
-      st.failure = make_error(ec::internal, "the gateway failed: " + describe(msg.reason));
+    case member::scaling:
+      st.failure = make_error(ec::internal, std::string{who == member::gateway ? "the gateway" : "the scaling actor"} +
+                                                " failed: " + describe(msg.reason));
       spdlog::critical("{}", describe(st.failure));
       stop_actors(self);
       return;
@@ -240,8 +247,11 @@ supervisor_actor::behavior_type supervisor(supervisor_self self, engine_context_
   spawn_engine(self);
   st.gateway = spawn_gateway(self->home_system(), st.ctx, st.scheduler, st.reader);
   watch(self, st.gateway);
+  st.scaling = spawn_scaling(self->home_system(), st.ctx, caf::actor_cast<pool_scheduler_actor>(st.scheduler));
+  watch(self, st.scaling);
   return {
       [=](gateway_atom) { return self->state.gateway; },
+      [=](scaling_atom) { return self->state.scaling; },
       [=](shutdown_atom, uint64_t grace_ms) -> caf::result<ok_atom> {
         auto rp = self->make_response_promise<ok_atom>();
         self->state.shutdown_promises.push_back(rp);

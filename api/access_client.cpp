@@ -61,6 +61,9 @@ class access_client final : public node_api {
   void dashboard(const std::string& token, reply<Dashboard> done) override {
     ask<Dashboard>(std::move(done), dashboard_atom::value, token);
   }
+  void workers(const std::string& token, reply<WorkerList> done) override {
+    ask<WorkerList>(std::move(done), workers_atom::value, token);
+  }
   void plan(const std::string& token, uint64_t id, reply<ExecutionPlan> done) override {
     ask<ExecutionPlan>(std::move(done), plan_atom::value, token, job_id{id});
   }

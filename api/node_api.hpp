@@ -39,6 +39,7 @@ class node_api {
   virtual void alerts(const std::string& token, AlertControl control, reply<AlertList> done) = 0;
   virtual void dashboard(const std::string& token, reply<Dashboard> done) = 0;
   virtual void plan(const std::string& token, uint64_t id, reply<ExecutionPlan> done) = 0;
+  virtual void workers(const std::string& token, reply<WorkerList> done) = 0;
 };
 
 }  // namespace troupe::api

@@ -141,7 +141,7 @@ std::string lower(std::string text) {
 
 enum class route_kind {
   health, ready, jobs, job, control, runner, status, cron, history, metrics, prometheus, dashboard, alerts, benchmark,
-  users, user_me, user, page, asset, plan,
+  users, user_me, user, page, asset, plan, workers,
 };
 
 struct route {
@@ -179,7 +179,7 @@ std::optional<route> resolve(std::string_view path) {
       {"status", {route_kind::status, "GET"}},           {"cron", {route_kind::cron, "GET, POST"}},
       {"history", {route_kind::history, "GET"}},         {"metrics", {route_kind::metrics, "GET"}},
       {"dashboard", {route_kind::dashboard, "GET"}},     {"alerts", {route_kind::alerts, "GET, POST"}},
-      {"benchmark", {route_kind::benchmark, "GET, POST"}},
+      {"benchmark", {route_kind::benchmark, "GET, POST"}}, {"workers", {route_kind::workers, "GET"}},
   };
   for (const auto& [name, r] : named)
     if (rest == name) return r;
@@ -607,6 +607,9 @@ void router::handle(http_request request, std::function<void(http_response)> don
       if (auto err = c.query.check({})) return c.fail(err);
       return c.node->dashboard(c.token, answer<Dashboard>(c.done, [](Dashboard& d) { return json_response(200, d); }));
     case route_kind::alerts: return alerts(c, method);
+    case route_kind::workers:
+      if (auto err = c.query.check({})) return c.fail(err);
+      return c.node->workers(c.token, answer<WorkerList>(c.done, [](WorkerList& w) { return json_response(200, w); }));
     case route_kind::benchmark:
       if (method == "POST")
         return not_built(c, [] { return error_response(501, "not_implemented", benchmark_note); });

@@ -5,6 +5,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
 namespace troupe {
@@ -12,6 +13,9 @@ namespace troupe {
 void client::prepare(caf::actor_system_config& cfg) {
   cfg.load<caf::io::middleman>();
   register_types(cfg);
+  // Nodes drop a connection that carries nothing for their peerTimeoutMs: a client that waits (troupe wait)
+  // keeps its connection alive with CAF's heartbeat.
+  cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds{500}});
 }
 
 caf::error parse_endpoint(const std::string& text, std::string* host, uint16_t* port) {
@@ -33,7 +37,9 @@ caf::error parse_endpoint(const std::string& text, std::string* host, uint16_t* 
 
 caf::expected<client> client::connect(caf::actor_system& sys, const std::string& host, uint16_t port,
                                       std::string token) {
-  auto access = sys.middleman().remote_actor<access_actor>(host, port);
+  // Over TLS when the system has CAF's openssl module (the node runs with tlsEnabled).
+  auto access = sys.has_openssl_manager() ? caf::openssl::remote_actor<access_actor>(sys, host, port)
+                                          : sys.middleman().remote_actor<access_actor>(host, port);
   if (!access)
     return make_error(ec::unavailable, "cannot reach a troupe node at " + host + ":" + std::to_string(port) +
                                            " (" + sys.render(access.error()) + ")");
@@ -162,6 +168,12 @@ caf::expected<AlertList> client::alerts(const AlertControl& control) const {
   if (gateway_) return make_error(ec::invalid_argument, "alerts are read through a node's access interface");
   if (remote_) return ask_watched<AlertList>(*sys_, access_, timeout_, alerts_atom::value, token_, control);
   return ask_local<AlertList>(*sys_, access_, timeout_, alerts_atom::value, token_, control);
+}
+
+caf::expected<WorkerList> client::workers() const {
+  if (gateway_) return make_error(ec::invalid_argument, "workers are listed through a node's access interface");
+  if (remote_) return ask_watched<WorkerList>(*sys_, access_, timeout_, workers_atom::value, token_);
+  return ask_local<WorkerList>(*sys_, access_, timeout_, workers_atom::value, token_);
 }
 
 caf::expected<NodeStatus> client::status() const {

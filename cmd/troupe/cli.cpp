@@ -9,6 +9,8 @@
 
 #include <caf/actor_system_config.hpp>
 
+#include "actors/system_config.hpp"
+
 namespace troupe::cli {
 
 int exit_code_of(const caf::error& err) {
@@ -59,6 +61,10 @@ void client_options::add_to(CLI::App& app) {
                  "Read the API token from this file (default without --token: ./troupe-data/admin.token, "
                  "the first admin's token of a node on this machine)");
   app.add_option("--request-timeout", timeout, "How long to wait for each answer")->capture_default_str();
+  const char* env_tls = std::getenv("TROUPE_TLS");
+  tls = env_tls != nullptr && std::string{env_tls} == "1";
+  app.add_flag("--tls", tls, "Connect over TLS: the node runs with tlsEnabled (env TROUPE_TLS=1)");
+  app.add_option("--tls-ca-file", tls_ca_file, "With --tls: check the node's certificate against this CA file");
 }
 
 caf::expected<std::string> client_options::resolve_token() const {
@@ -113,6 +119,7 @@ int with_client(const std::string& command, const client_options& options,
     return fail_usage(command, "--request-timeout '" + options.timeout + "': must be positive");
   caf::actor_system_config cfg;
   client::prepare(cfg);
+  if (options.tls) configure_tls(cfg, {}, {}, options.tls_ca_file);
   cfg.set("scheduler.max-threads", 2);
   caf::actor_system sys{cfg};
   auto token = options.resolve_token();

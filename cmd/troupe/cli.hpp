@@ -33,12 +33,14 @@ int exit_code_of(const caf::error& err);
 int fail(const std::string& command, const caf::error& err);
 int fail_usage(const std::string& command, const std::string& message);
 
-// --node, --token, --token-file and --request-timeout, taken by every command that talks to a node.
+// --node, --token, --token-file, --request-timeout and --tls, taken by every command that talks to a node.
 struct client_options {
   std::string node;                          // HOST:PORT; default $TROUPE_NODE or 127.0.0.1:4242
   std::string token;                         // default $TROUPE_TOKEN
   std::string token_file;                    // read when no token is given; default ./troupe-data/admin.token
   std::string timeout = "30s";               // per request
+  bool tls = false;                          // connect over TLS (the node has tlsEnabled); default $TROUPE_TLS=1
+  std::string tls_ca_file;                   // check the node's certificate against this CA file
   void add_to(CLI::App& app);
   // The API token: --token / $TROUPE_TOKEN, else the first line of --token-file (default: the admin token a new
   // node writes into its default data directory, for commands run on the node's machine). An error naming the
@@ -108,6 +110,8 @@ void add_alerts_command(CLI::App& app, std::optional<command_fn>& run);
 // and `alerts`).
 void print_health(const HealthReport& health, size_t top);
 void print_active_alerts(const google::protobuf::RepeatedPtrField<Alert>& active);
+// `worker --join HOST:PORT` (a worker node) and `workers` (a node's workers).
+void add_worker_commands(CLI::App& app, std::optional<command_fn>& run);
 void add_config_command(CLI::App& app, std::optional<command_fn>& run);
 void add_bench_command(CLI::App& app, std::optional<command_fn>& run);
 

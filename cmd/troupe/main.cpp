@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   add_wait_command(app, run);
   add_status_command(app, run);
   add_alerts_command(app, run);
+  add_worker_commands(app, run);
   add_config_command(app, run);
   add_bench_command(app, run);
   try {

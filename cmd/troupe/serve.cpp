@@ -11,6 +11,7 @@
 
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/publish.hpp>
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -83,7 +84,9 @@ int run_node(const std::string& command, node_options opts, bool demo) {
     return fail_usage(command, describe(started.error()));
   if (!started) return fail(command, started.error());
   auto& n = **started;
-  auto bound = sys.middleman().publish(n.access(), port, host.c_str(), /*reuse=*/true);
+  // Peers, the CLI and workers reach the access actor here (over TLS with tlsEnabled).
+  auto bound = opts.tlsEnabled ? caf::openssl::publish(n.access(), port, host.c_str(), /*reuse=*/true)
+                               : sys.middleman().publish(n.access(), port, host.c_str(), /*reuse=*/true);
   if (!bound) {
     n.shutdown(std::chrono::milliseconds{0});
     return fail(command, make_error(ec::unavailable, "cannot listen on " + opts.listen + ": " + sys.render(bound.error())));
@@ -106,8 +109,10 @@ int run_node(const std::string& command, node_options opts, bool demo) {
     std::ofstream{opts.data + "/http.addr"} << http->address() << "\n";
   }
   std::ofstream{opts.data + "/node.addr"} << address << "\n";
-  spdlog::info("troupe node '{}' listening on {} (data in {}, durability {}, {} slots)", n.context().node_name,
-               address, opts.data, to_string(opts.durability), opts.maxConcurrentJobs);
+  spdlog::info("troupe node '{}' listening on {}{} (data in {}, durability {}, {} slots; workers {})",
+               n.context().node_name, address, opts.tlsEnabled ? " over TLS" : "", opts.data,
+               to_string(opts.durability), opts.maxConcurrentJobs,
+               opts.clusterSecret.empty() ? "refused: no clusterSecret" : "may join with the cluster secret");
 
   caf::scoped_actor self{sys};
   self->monitor(n.supervisor());

@@ -2,6 +2,7 @@
 // biggest penalties) and active alerts.
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <iostream>
 
@@ -17,6 +18,19 @@ void print_status(const NodeStatus& s) {
                            s.accepting() ? "accepting jobs" : "shutting down");
   std::cout << fmt::format("slots: {} busy of {} ({} free)\n", s.slots_busy(), s.slots_total(),
                            s.slots_total() - s.slots_busy());
+  std::vector<std::string> joined;
+  size_t gone = 0;
+  for (const auto& w : s.workers()) {
+    if (w.state() == WorkerInfo::ACTIVE || w.state() == WorkerInfo::DRAINING)
+      joined.push_back(fmt::format("{} ({}/{} busy{})", w.name(), w.busy(), w.slots(),
+                                   w.state() == WorkerInfo::DRAINING ? ", draining" : ""));
+    else
+      ++gone;
+  }
+  if (!s.workers().empty())
+    std::cout << fmt::format("workers: {} joined{}{}\n", joined.size(), joined.empty() ? "" : ": ",
+                             fmt::join(joined, ", "))
+              << (gone > 0 ? fmt::format("         {} lost or left recently (troupe workers)\n", gone) : "");
   std::cout << fmt::format("{:<10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "", "CRITICAL", "HIGH", "NORMAL", "LOW", "total");
   for (auto state : {Job::READY, Job::RUNNING}) {
     uint64_t by_priority[4] = {};

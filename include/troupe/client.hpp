@@ -70,6 +70,9 @@ class client {
   // active alert (admins). Not for local(gateway) clients: alerts live behind a node's access interface
   // (ec::invalid_argument); a node without metrics answers ec::unavailable.
   caf::expected<AlertList> alerts(const AlertControl& control) const;
+  // The worker nodes: joined ones (kinds, slots, running jobs, last heartbeat) and those lost or left recently
+  // (admins and read-only users). Not for local(gateway) clients (ec::invalid_argument).
+  caf::expected<WorkerList> workers() const;
 
  private:
   client(caf::actor_system& sys, gateway_actor gateway, access_actor access, std::string token, bool remote)

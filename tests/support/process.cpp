@@ -275,7 +275,9 @@ void node_process::start(std::chrono::milliseconds timeout) {
   std::filesystem::remove(addr_file, ignored);
   std::filesystem::remove(data_ + "/http.addr", ignored);
   ++starts_;
-  std::vector<std::string> argv{troupe_binary(), "serve", "--data", data_, "--listen", "127.0.0.1:0"};
+  std::vector<std::string> argv{troupe_binary(), "serve", "--data", data_};
+  if (std::find(flags_.begin(), flags_.end(), "--listen") == flags_.end())
+    argv.insert(argv.end(), {"--listen", "127.0.0.1:0"});
   // Tests run side by side: each node's HTTP API on a port of its own, unless the test says otherwise.
   if (std::find(flags_.begin(), flags_.end(), "--httpListen") == flags_.end())
     argv.insert(argv.end(), {"--httpListen", "127.0.0.1:0"});

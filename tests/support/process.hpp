@@ -95,7 +95,8 @@ class child_process {
 command_result run_troupe(const std::vector<std::string>& args, std::map<std::string, std::string> env = {},
                       std::chrono::milliseconds timeout = 60s);
 
-// A `troupe serve` node on a data directory, listening on 127.0.0.1 with a port the kernel picks. start() waits
+// A `troupe serve` node on a data directory, listening on 127.0.0.1 with a port the kernel picks (unless the
+// flags give a --listen). start() waits
 // for DATA/node.addr (the node writes it once it listens); a node that exits first fails the test with its
 // output. The node can be killed, stopped by a signal and started again on the same directory (it then
 // listens on a new port: address() follows). The destructor kills it; if the test case failed, it first prints

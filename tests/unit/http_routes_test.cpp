@@ -47,6 +47,7 @@ struct fake_node : node_api {
   std::string exposition;
   AlertList alert_list;
   Dashboard board;
+  WorkerList worker_list;
   ExecutionPlan execution_plan;
 
   template <class T>
@@ -106,6 +107,9 @@ struct fake_node : node_api {
   }
   void dashboard(const std::string& token, reply<Dashboard> done) override {
     answer("dashboard", token, done, board);
+  }
+  void workers(const std::string& token, reply<WorkerList> done) override {
+    answer("workers", token, done, worker_list);
   }
   void plan(const std::string& token, uint64_t i, reply<ExecutionPlan> done) override {
     id = i;
@@ -440,6 +444,22 @@ BOOST_AUTO_TEST_CASE(alerts_are_listed_acknowledged_and_silenced_and_the_dashboa
   BOOST_TEST(parse<Dashboard>(board).role() == "read-only");
   node->error = make_error(ec::forbidden, "user bob (user) may not acknowledge or silence alerts");
   BOOST_TEST(call("POST", "/api/jobs/alerts", R"({"action":"ACKNOWLEDGE","alert":"x"})").status == 403u);
+}
+
+BOOST_AUTO_TEST_CASE(the_workers_are_listed) {
+  auto* w = node->worker_list.add_workers();
+  w->set_name("w1");
+  w->set_state(WorkerInfo::LOST);
+  w->set_slots(8);
+  auto listed = call("GET", "/api/jobs/workers");
+  BOOST_TEST(listed.status == 200u, listed.body);
+  auto list = parse<WorkerList>(listed);
+  BOOST_REQUIRE(list.workers_size() == 1);
+  BOOST_TEST(list.workers(0).name() == "w1");
+  BOOST_TEST(list.workers(0).state() == WorkerInfo::LOST);
+  BOOST_TEST(call("POST", "/api/jobs/workers").status == 405u);
+  node->error = make_error(ec::forbidden, "user bob (user) may not list the worker nodes");
+  BOOST_TEST(call("GET", "/api/jobs/workers").status == 403u);
 }
 
 BOOST_AUTO_TEST_CASE(users_are_listed_added_revoked_and_asked_who_they_are) {

@@ -1,0 +1,233 @@
+#include "actors/scaling.hpp"
+
+#include <deque>
+#include <map>
+#include <unordered_map>
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <fmt/ranges.h>
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include "schemas/time.hpp"
+
+namespace troupe {
+
+namespace {
+
+constexpr size_t departed_kept = 100;
+
+struct registered_worker {
+  WorkerInfo info;   // as listed (slots, busy, requeued come from the scheduler when listed)
+  caf::actor agent;  // the worker's own actor: monitored
+};
+
+struct scaling_state {
+  static inline const char* name = "troupe.scaling";
+  engine_context_ptr ctx;
+  pool_scheduler_actor scheduler;
+  std::map<std::string, registered_worker> workers;             // by name
+  std::unordered_map<caf::actor_addr, std::string> by_agent;   // agent -> name
+  std::deque<WorkerInfo> departed;                              // lost and left, newest first
+};
+
+using scaling_self = scaling_actor::stateful_pointer<scaling_state>;
+
+bool same_secret(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+void set_now(google::protobuf::Timestamp* at, micros now) { set_timestamp(at, now); }
+
+// Forgets a registered worker: its pool leaves the scheduler (its running jobs go back to READY). `state`: LOST or
+// LEFT; `why` is logged and listed.
+void forget_worker(scaling_self self, const std::string& name, WorkerInfo::State state, const std::string& why) {
+  auto& st = self->state;
+  auto it = st.workers.find(name);
+  if (it == st.workers.end()) return;
+  auto info = std::move(it->second.info);
+  self->demonitor(it->second.agent);
+  st.by_agent.erase(it->second.agent.address());
+  st.workers.erase(it);
+  info.set_state(state);
+  info.set_reason(why);
+  set_now(info.mutable_left_at(), st.ctx->wall->now());
+  self->request(st.scheduler, caf::infinite, leave_atom::value, name, why)
+      .then(
+          [=](uint32_t requeued) mutable {
+            auto& st = self->state;
+            info.set_requeued(requeued);
+            if (state == WorkerInfo::LOST)
+              spdlog::warn("worker {} lost ({}); {} of its running jobs went back to READY", info.name(), why,
+                           requeued);
+            else
+              spdlog::info("worker {} left ({})", info.name(), why);
+            st.departed.push_front(std::move(info));
+            if (st.departed.size() > departed_kept) st.departed.pop_back();
+          },
+          [=](caf::error& err) { spdlog::error("scaling: the scheduler did not take worker {} out: {}", name,
+                                               describe(err)); });
+}
+
+caf::result<WorkerWelcome, caf::actor> join(scaling_self self, WorkerJoin& req, caf::actor& agent) {
+  auto& st = self->state;
+  const auto& secret = st.ctx->options.clusterSecret;
+  auto who = fmt::format("'{}' (host {}, pid {})", req.name(), req.host().empty() ? "?" : req.host(), req.pid());
+  if (secret.empty()) {
+    spdlog::warn("refused worker {}: this node has no clusterSecret, so it takes no workers", who);
+    return make_error(ec::unauthenticated, "this node takes no workers: it has no clusterSecret configured");
+  }
+  if (!same_secret(req.secret(), secret)) {
+    spdlog::warn("refused worker {}: wrong cluster secret", who);
+    return make_error(ec::unauthenticated, "wrong cluster secret");
+  }
+  if (req.name().empty() || req.name().size() > 128 || req.name().find('/') != std::string::npos)
+    return make_error(ec::invalid_argument, "a worker needs a name of 1 to 128 characters without '/'");
+  if (!agent) return make_error(ec::invalid_argument, "a worker must send its own actor with the join");
+  if (auto it = st.workers.find(req.name()); it != st.workers.end()) {
+    // Usually a restarted worker whose old connection is not detected as dead yet. If the old one still runs, it
+    // is told to end: two workers under one name would take each other's place forever.
+    auto old = it->second.agent;
+    forget_worker(self, req.name(), WorkerInfo::LOST, "replaced by a new join of the same name");
+    if (old != agent)
+      self->send_exit(old, make_error(ec::conflict, "another worker joined as '" + req.name() + "'"));
+  }
+  registered_worker w;
+  auto now = st.ctx->wall->now();
+  w.info.set_name(req.name());
+  w.info.set_state(WorkerInfo::ACTIVE);
+  *w.info.mutable_kinds() = req.kinds();
+  w.info.set_slots(req.slots());
+  set_now(w.info.mutable_joined_at(), now);
+  set_now(w.info.mutable_last_heartbeat(), now);
+  w.info.set_host(req.host());
+  w.info.set_pid(req.pid());
+  w.agent = agent;
+  self->monitor(agent);
+  st.by_agent[agent.address()] = req.name();
+  st.ctx->worker_kinds->add({req.kinds().begin(), req.kinds().end()});
+  st.workers[req.name()] = std::move(w);
+  spdlog::info("worker {} joined: {} slots, kinds {}", who, req.slots(), fmt::join(req.kinds(), ","));
+  WorkerWelcome welcome;
+  welcome.set_node(st.ctx->node_name);
+  welcome.set_pool(req.name());
+  welcome.set_heartbeat_ms(st.ctx->options.heartbeatIntervalMs);
+  return {std::move(welcome), caf::actor_cast<caf::actor>(self)};
+}
+
+registered_worker* find(scaling_self self, const std::string& name) {
+  auto it = self->state.workers.find(name);
+  return it == self->state.workers.end() ? nullptr : &it->second;
+}
+
+caf::result<WorkerList> list(scaling_self self) {
+  auto rp = self->make_response_promise<WorkerList>();
+  self->request(self->state.scheduler, caf::infinite, workers_atom::value)
+      .then(
+          [=](WorkerList& pools) mutable {
+            auto& st = self->state;
+            std::unordered_map<std::string, const WorkerInfo*> by_pool;
+            for (const auto& p : pools.workers()) by_pool[p.name()] = &p;
+            WorkerList out;
+            for (const auto& [name, w] : st.workers) {
+              auto* info = out.add_workers();
+              *info = w.info;
+              if (auto it = by_pool.find(name); it != by_pool.end()) {
+                info->set_slots(it->second->slots());
+                info->set_busy(it->second->busy());
+                info->set_requeued(it->second->requeued());
+                if (it->second->state() == WorkerInfo::DRAINING) info->set_state(WorkerInfo::DRAINING);
+              } else {
+                info->set_slots(0);  // joined; its slots are not offered yet
+              }
+            }
+            for (const auto& d : st.departed) *out.add_workers() = d;
+            rp.deliver(std::move(out));
+          },
+          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+scaling_actor::behavior_type scaling(scaling_self self, engine_context_ptr ctx, pool_scheduler_actor scheduler) {
+  self->state.ctx = std::move(ctx);
+  self->state.scheduler = std::move(scheduler);
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& st = self->state;
+    auto it = st.by_agent.find(msg.source);
+    if (it == st.by_agent.end()) return;
+    auto name = it->second;
+    forget_worker(self, name, WorkerInfo::LOST, "connection lost: " + describe(msg.reason));
+  });
+  return {
+      [=](join_atom, WorkerJoin& req, caf::actor& agent) { return join(self, req, agent); },
+      [=](slots_atom, const std::string& name, std::vector<slot_actor>& slots) {
+        auto* w = find(self, name);
+        if (w == nullptr) {
+          spdlog::warn("scaling: slots offered by worker {}, which is not registered; ignored", name);
+          return;
+        }
+        pool_offer offer{name, {w->info.kinds().begin(), w->info.kinds().end()}, /*remote=*/true};
+        self->send(self->state.scheduler, slots_atom::value, std::move(offer), std::move(slots));
+      },
+      [=](beat_atom, const WorkerBeat& beat) {
+        auto* w = find(self, beat.name());
+        if (w == nullptr) return;
+        set_now(w->info.mutable_last_heartbeat(), self->state.ctx->wall->now());
+        w->info.set_finished(beat.finished());
+      },
+      [=](report_atom, const std::string& name,
+          std::vector<attempt_report>& reports) -> caf::result<uint32_t> {
+        auto rp = self->make_response_promise<uint32_t>();
+        auto count = reports.size();
+        self->request(self->state.scheduler, caf::infinite, report_atom::value, std::move(reports))
+            .then(
+                [=](uint32_t applied) mutable {
+                  spdlog::info("worker {} reported {} results it kept while it had lost this node: {} applied, "
+                               "{} stale",
+                               name, count, applied, count - applied);
+                  rp.deliver(applied);
+                },
+                [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
+      },
+      [=](drain_atom, const std::string& name) {
+        auto* w = find(self, name);
+        if (w == nullptr) return;
+        w->info.set_state(WorkerInfo::DRAINING);
+        spdlog::info("worker {} drains: it takes no new jobs", name);
+        self->send(self->state.scheduler, drain_atom::value, name);
+      },
+      [=](hand_back_atom, const std::string& name) {
+        if (find(self, name) == nullptr) return;
+        spdlog::info("worker {}: grace period over; its running jobs are handed back", name);
+        self->send(self->state.scheduler, hand_back_atom::value, name);
+      },
+      [=](leave_atom, const std::string& name) -> caf::result<ok_atom> {
+        forget_worker(self, name, WorkerInfo::LEFT, "drained and left");
+        return ok_atom::value;
+      },
+      [=](workers_atom) { return list(self); },
+      [=](engine_atom, pool_scheduler_actor& scheduler) {
+        auto& st = self->state;
+        st.scheduler = std::move(scheduler);
+        // The new scheduler knows no pool: every worker joins again (its running attempts are reported).
+        for (auto& [name, w] : st.workers) {
+          self->demonitor(w.agent);
+          caf::anon_send(w.agent, rejoin_atom::value);
+        }
+        st.workers.clear();
+        st.by_agent.clear();
+      },
+  };
+}
+
+}  // namespace
+
+scaling_actor spawn_scaling(caf::actor_system& sys, engine_context_ptr ctx, pool_scheduler_actor scheduler) {
+  return sys.spawn(scaling, std::move(ctx), std::move(scheduler));
+}
+
+}  // namespace troupe
