@@ -31,11 +31,17 @@
 //           -> workload=delayed jobs=N lead_s=... spread_s=... submit_per_s=... late_submits=... idle_cpu_pct=...
 //              p50_due_ms=... p99_due_ms=... p50_late_ms=... p99_late_ms=... max_late_ms=... jobs_per_s=...
 //              peak_rss_mb=...
+//   cluster: a scheduling node in this process with no slots of its own (it publishes its access actor on
+//           loopback) and W `troupe worker` processes of --worker-slots slots each joining it; N sleep jobs of
+//           --sleep-ms each, submitted in batches and drained; one run per count in --workers (default 1,2,4).
+//           -> workload=cluster workers=W slots_per_worker=... sleep_ms=... jobs=N seconds=... jobs_per_s=...
+//              ideal_jobs_per_s=... efficiency_pct=...   (one line per run)
 // Figures are measured, never asserted: compare them across runs on the same machine.
 
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -44,7 +50,7 @@
 namespace troupe {
 
 struct bench_options {
-  std::string workload = "burn";  // burn | steady | fairness | dag | queue | delayed
+  std::string workload = "burn";  // burn | steady | fairness | dag | queue | delayed | cluster
   uint64_t jobs = 200'000;        // burn, delayed; fairness: the heavy user's jobs
   uint32_t submit_batch = 1000;   // burn, delayed: jobs per submit request
   uint32_t users = 1;             // burn, queue: jobs are spread over this many users (fair share's cost)
@@ -54,8 +60,15 @@ struct bench_options {
   double light_rate = 100;        // fairness: the light user's jobs per second
   double seconds = 10;            // steady: how long; delayed: the window the due times are spread over
   double lead = 0;                // delayed: seconds from the start to the first due time (0: 2 + N / 50,000)
+  std::vector<uint32_t> cluster_workers = {1, 2, 4};  // cluster: worker processes, one run per count
+  uint32_t worker_slots = 8;      // cluster: slots of each worker
+  uint32_t sleep_ms = 10;         // cluster: each job sleeps this long
   node_options node;              // node options; node.data empty: a fresh temporary directory, removed after
 };
+
+// The cluster workload (bench/cluster_bench.cpp): one key=value line per run, in the order of cluster_workers.
+caf::expected<std::string> run_cluster_bench(const bench_options& options,
+                                             const std::function<void(double)>& progress);
 
 // Runs the workload; `progress(fraction)` is called from time to time. Returns the key=value result line.
 caf::expected<std::string> run_bench(bench_options options, const std::function<void(double)>& progress);

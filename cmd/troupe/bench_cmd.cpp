@@ -26,8 +26,10 @@ void add_bench_command(CLI::App& app, std::optional<command_fn>& run) {
                                              "workflow of --jobs no-op jobs (--shape chain or layers); queue: the "
                                              "ready queue alone, --jobs over --users; delayed: --jobs no-op jobs "
                                              "with run_at spread over --seconds after --lead, measuring idle CPU "
-                                             "while they wait and how late each becomes READY and starts")
-      ->check(CLI::IsMember({"burn", "steady", "fairness", "dag", "queue", "delayed"}))
+                                             "while they wait and how late each becomes READY and starts; cluster: "
+                                             "--jobs sleep jobs of --sleep-ms on --workers `troupe worker` "
+                                             "processes of --worker-slots slots (one run per count)")
+      ->check(CLI::IsMember({"burn", "steady", "fairness", "dag", "queue", "delayed", "cluster"}))
       ->capture_default_str();
   auto* jobs = cmd->add_option("--jobs", o->jobs, "burn: how many jobs; fairness: the heavy user's jobs (default "
                                                   "100000); dag: the workflow's jobs (default 100000, at most "
@@ -58,11 +60,22 @@ void add_bench_command(CLI::App& app, std::optional<command_fn>& run) {
                                      "submits to finish first (0: 2 + jobs / 50000)")
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
+  cmd->add_option("--workers", o->cluster_workers, "cluster: worker process counts, one run each (e.g. 1,2,4)")
+      ->delimiter(',')
+      ->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
+  cmd->add_option("--worker-slots", o->worker_slots, "cluster: slots of each worker")
+      ->check(CLI::Range(1u, 10'000u))
+      ->capture_default_str();
+  cmd->add_option("--sleep-ms", o->sleep_ms, "cluster: how long each job sleeps")
+      ->check(CLI::Range(1u, 60'000u))
+      ->capture_default_str();
   add_node_options(*cmd, o->node);
   cmd->callback([&run, o, jobs, seconds] {
     run = [o, jobs, seconds] {
       if ((o->workload == "fairness" || o->workload == "dag") && jobs->count() == 0) o->jobs = 100'000;
       if (o->workload == "delayed" && jobs->count() == 0) o->jobs = 1'000'000;
+      if (o->workload == "cluster" && jobs->count() == 0) o->jobs = 20'000;
       if (o->workload == "delayed" && seconds->count() == 0) o->seconds = 100;  // 10,000 due per second
       if (auto problem = validate(o->node); !problem.empty()) return fail_usage("bench", problem);
       spdlog::set_level(spdlog::level::from_str(o->node.logLevel));
