@@ -14,13 +14,16 @@ namespace troupe {
 void configure_node_system(caf::actor_system_config& cfg, const node_options& options) {
   client::prepare(cfg);
   register_internal_types(cfg);
-  auto threads = options.schedulerThreads > 0 ? options.schedulerThreads
-                                              : std::max(2u, std::thread::hardware_concurrency());
+  configure_scheduler(cfg, options.schedulerThreads);
+  configure_peer_timeouts(cfg, options.heartbeatIntervalMs, options.peerTimeoutMs);
+  if (options.tlsEnabled) configure_tls(cfg, options.tlsCertificate, options.tlsKey, options.tlsCaFile);
+}
+
+void configure_scheduler(caf::actor_system_config& cfg, uint32_t threads) {
+  if (threads == 0) threads = std::max(2u, std::thread::hardware_concurrency());
   cfg.set("scheduler.max-threads", static_cast<int>(threads));
   cfg.set("scheduler.max-throughput", 500);
   cfg.set("work-stealing.moderate-poll-attempts", 0);
-  configure_peer_timeouts(cfg, options.heartbeatIntervalMs, options.peerTimeoutMs);
-  if (options.tlsEnabled) configure_tls(cfg, options.tlsCertificate, options.tlsKey, options.tlsCaFile);
 }
 
 void configure_peer_timeouts(caf::actor_system_config& cfg, uint32_t heartbeat_ms, uint32_t timeout_ms) {

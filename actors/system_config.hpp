@@ -9,7 +9,7 @@
 
 namespace troupe {
 
-// Loads the middleman, registers every troupe message type and sets the scheduler:
+// Loads the middleman, registers every troupe message type and sets the scheduler (configure_scheduler):
 // - scheduler.max-threads: schedulerThreads, or one per core (at least 2);
 // - scheduler.max-throughput 500: one busy actor cannot hold a worker thread indefinitely;
 // - work-stealing.moderate-poll-attempts 0: an idle worker spins briefly, then sleeps on its condition variable
@@ -17,6 +17,10 @@ namespace troupe {
 //   the CPU and about a third of the throughput (measured with troupe bench).
 // Also the peer settings below from the node's heartbeatIntervalMs, peerTimeoutMs and tls* options.
 void configure_node_system(caf::actor_system_config& cfg, const node_options& options);
+
+// The scheduler settings above, for any troupe process that runs actors (nodes, workers); `threads` 0: one per
+// core, at least 2.
+void configure_scheduler(caf::actor_system_config& cfg, uint32_t threads);
 
 // CAF's middleman heartbeat every `heartbeat_ms` on every connection, and a connection that carried nothing for
 // `timeout_ms` (0: never) dropped: the peer is then lost (its actors' monitors fire). Every node, worker and client

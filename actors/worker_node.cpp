@@ -28,6 +28,7 @@ struct worker::impl {
 void worker::prepare(caf::actor_system_config& cfg, const worker_options& opts) {
   client::prepare(cfg);
   register_internal_types(cfg);
+  configure_scheduler(cfg, 0);
   configure_peer_timeouts(cfg, opts.heartbeat_interval_ms, opts.peer_timeout_ms);
   if (opts.tls) configure_tls(cfg, opts.tls_certificate, opts.tls_key, opts.tls_ca_file);
 }

@@ -75,7 +75,7 @@ struct worker_status {
 class worker {
  public:
   // Prepares the config of the worker's actor system: CAF's middleman (and openssl module with opts.tls),
-  // troupe's types, the heartbeat and the connection timeout.
+  // troupe's types, the scheduler as a node's (no busy polling), the heartbeat and the connection timeout.
   static void prepare(caf::actor_system_config& cfg, const worker_options& opts);
 
   // Starts the worker: it connects and joins in the background. Fails at once on bad options (no join address,
