@@ -149,8 +149,8 @@ using pool_scheduler_actor = caf::typed_actor<
 
 // --- scheduler ---------------------------------------------------------------------------------------------------
 
-// Owns dispatch: ready lanes, free slots, running jobs and their leases.
-using scheduler_actor = caf::typed_actor<
+// Owns dispatch: ready lanes, free slots, running jobs and their leases; and pools (pool_scheduler_actor).
+using scheduler_actor = pool_scheduler_actor::extend<
     caf::replies_to<submit_atom, std::vector<JobSpec>>::with<std::vector<job_id>>,
     caf::replies_to<cancel_atom, job_id>::with<Job>,
     caf::replies_to<await_atom, std::vector<job_id>>::with<std::vector<Job>>,
@@ -163,11 +163,6 @@ using scheduler_actor = caf::typed_actor<
     caf::replies_to<usage_atom, std::string>::with<UserUsage>,
     // What it counted since it started (actors/metrics_recorder.hpp), for the metrics actor.
     caf::replies_to<metrics_atom>::with<SchedulerSample>,
-    // Pools (pool_scheduler_actor).
-    caf::reacts_to<slots_atom, pool_offer, std::vector<slot_actor>>, caf::reacts_to<drain_atom, std::string>,
-    caf::reacts_to<hand_back_atom, std::string>, caf::replies_to<leave_atom, std::string, std::string>::with<uint32_t>,
-    caf::replies_to<report_atom, std::vector<attempt_report>>::with<uint32_t>,
-    caf::replies_to<workers_atom>::with<WorkerList>,
     // Stops claiming; replies when nothing runs and everything is durable.
     caf::replies_to<drain_atom>::with<ok_atom>,
     // Stops every running attempt and hands its job back to READY without counting the attempt.

@@ -1,6 +1,7 @@
 #include "actors/scaling.hpp"
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <unordered_map>
 
@@ -40,11 +41,10 @@ bool same_secret(const std::string& a, const std::string& b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-void set_now(google::protobuf::Timestamp* at, micros now) { set_timestamp(at, now); }
-
 // Forgets a registered worker: its pool leaves the scheduler (its running jobs go back to READY). `state`: LOST or
-// LEFT; `why` is logged and listed.
-void forget_worker(scaling_self self, const std::string& name, WorkerInfo::State state, const std::string& why) {
+// LEFT; `why` is logged and listed. `done` runs once the scheduler has taken the pool out.
+void forget_worker(scaling_self self, const std::string& name, WorkerInfo::State state, const std::string& why,
+                   std::function<void()> done = {}) {
   auto& st = self->state;
   auto it = st.workers.find(name);
   if (it == st.workers.end()) return;
@@ -54,22 +54,25 @@ void forget_worker(scaling_self self, const std::string& name, WorkerInfo::State
   st.workers.erase(it);
   info.set_state(state);
   info.set_reason(why);
-  set_now(info.mutable_left_at(), st.ctx->wall->now());
+  auto left_at = st.ctx->wall->now();
+  set_timestamp(info.mutable_left_at(), left_at);
+  st.departed.push_front(info);  // listed at once; the count of requeued jobs follows
+  if (st.departed.size() > departed_kept) st.departed.pop_back();
   self->request(st.scheduler, caf::infinite, leave_atom::value, name, why)
       .then(
-          [=](uint32_t requeued) mutable {
-            auto& st = self->state;
-            info.set_requeued(requeued);
+          [=](uint32_t requeued) {
+            for (auto& d : self->state.departed)
+              if (d.name() == name && to_micros(d.left_at()) == left_at) d.set_requeued(requeued);
             if (state == WorkerInfo::LOST)
-              spdlog::warn("worker {} lost ({}); {} of its running jobs went back to READY", info.name(), why,
-                           requeued);
+              spdlog::warn("worker {} lost ({}); {} of its running jobs went back to READY", name, why, requeued);
             else
-              spdlog::info("worker {} left ({})", info.name(), why);
-            st.departed.push_front(std::move(info));
-            if (st.departed.size() > departed_kept) st.departed.pop_back();
+              spdlog::info("worker {} left ({})", name, why);
+            if (done) done();
           },
-          [=](caf::error& err) { spdlog::error("scaling: the scheduler did not take worker {} out: {}", name,
-                                               describe(err)); });
+          [=](caf::error& err) {
+            spdlog::error("scaling: the scheduler did not take worker {} out: {}", name, describe(err));
+            if (done) done();
+          });
 }
 
 caf::result<WorkerWelcome, caf::actor> join(scaling_self self, WorkerJoin& req, caf::actor& agent) {
@@ -101,8 +104,8 @@ caf::result<WorkerWelcome, caf::actor> join(scaling_self self, WorkerJoin& req, 
   w.info.set_state(WorkerInfo::ACTIVE);
   *w.info.mutable_kinds() = req.kinds();
   w.info.set_slots(req.slots());
-  set_now(w.info.mutable_joined_at(), now);
-  set_now(w.info.mutable_last_heartbeat(), now);
+  set_timestamp(w.info.mutable_joined_at(), now);
+  set_timestamp(w.info.mutable_last_heartbeat(), now);
   w.info.set_host(req.host());
   w.info.set_pid(req.pid());
   w.agent = agent;
@@ -175,7 +178,7 @@ scaling_actor::behavior_type scaling(scaling_self self, engine_context_ptr ctx, 
       [=](beat_atom, const WorkerBeat& beat) {
         auto* w = find(self, beat.name());
         if (w == nullptr) return;
-        set_now(w->info.mutable_last_heartbeat(), self->state.ctx->wall->now());
+        set_timestamp(w->info.mutable_last_heartbeat(), self->state.ctx->wall->now());
         w->info.set_finished(beat.finished());
       },
       [=](report_atom, const std::string& name,
@@ -206,8 +209,16 @@ scaling_actor::behavior_type scaling(scaling_self self, engine_context_ptr ctx, 
         self->send(self->state.scheduler, hand_back_atom::value, name);
       },
       [=](leave_atom, const std::string& name) -> caf::result<ok_atom> {
-        forget_worker(self, name, WorkerInfo::LEFT, "drained and left");
-        return ok_atom::value;
+        // Answered once the scheduler took the pool out, which is after it handled every result the worker sent
+        // before: the worker may then exit without its last results being overtaken by its connection's end.
+        auto rp = self->make_response_promise<ok_atom>();
+        if (find(self, name) == nullptr) {
+          rp.deliver(ok_atom::value);
+          return rp;
+        }
+        forget_worker(self, name, WorkerInfo::LEFT, "drained and left",
+                      [rp]() mutable { rp.deliver(ok_atom::value); });
+        return rp;
       },
       [=](workers_atom) { return list(self); },
       [=](engine_atom, pool_scheduler_actor& scheduler) {

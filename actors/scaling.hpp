@@ -3,8 +3,8 @@
 //
 // - Join: a worker presents the cluster secret (clusterSecret; compared in constant time). A node without a secret
 //   takes no workers; a wrong secret is refused with ec::unauthenticated and logged with the worker's name, host
-//   and pid. A join under the name of a worker still registered replaces it: its jobs go back to READY, and the old agent,
-//   if it still runs, is ended with ec::conflict.
+//   and pid. A join under the name of a worker still registered replaces it: its jobs go back to READY, and the
+//   old agent, if it still runs, is ended with ec::conflict.
 // - Slots: the worker offers its slots after the join (and each slot that was busy across a lost connection once
 //   it is free); they become the pool named after the worker, running the worker's kinds, on the scheduler.
 // - Failure detection: the registry monitors the worker's agent. CAF's middleman heartbeat (heartbeatIntervalMs)

@@ -110,13 +110,43 @@ void count_result(scheduler_state& st, const outcome& result, const Job& job, mi
 
 }  // namespace
 
+void with_running_record(scheduler_self self, job_id id, uint32_t attempt, std::string what,
+                         std::function<void(Job)> then) {
+  auto& st = self->state;
+  st.finishing.insert(id);
+  self->request(st.reader, caf::infinite, load_atom::value, std::vector<job_id>{id})
+      .then(
+          [=](std::vector<Job>& jobs) {
+            self->state.finishing.erase(id);
+            auto& job = jobs.at(0);
+            if (job.state() != Job::RUNNING || job.attempts() != attempt) return;
+            then(std::move(job));
+          },
+          [=](caf::error& err) {
+            self->state.finishing.erase(id);
+            spdlog::error("scheduler: cannot read job {} after {}: {}", id, what, describe(err));
+          });
+}
+
+namespace {
+
+// Why a job is handed back: the node shuts down, or (otherwise) its worker drained past its grace period.
+std::string hand_back_reason(const scheduler_state& st, const Job& job, bool started) {
+  if (st.draining)
+    return started ? "handed back: the node shut down before the attempt finished"
+                   : "handed back: the node is shutting down";
+  return "handed back: worker " + job.lease().node() + " drained and its grace period ended";
+}
+
+}  // namespace
+
 void finish(scheduler_self self, Job job, running_job::stop_reason stop, outcome result, micros duration) {
   auto& st = self->state;
   auto before = storage::job_position::of(job);
   auto now = st.ctx->wall->now();
   if (stop == running_job::stop_reason::hand_back) {
-    lifecycle::hand_back(job, now, st.ctx->store->take_ready_seq(),
-                         "handed back: the node shut down before the attempt finished");
+    auto why = hand_back_reason(st, job, /*started=*/true);
+    lifecycle::hand_back(job, now, st.ctx->store->take_ready_seq(), why);
   } else {
     if (result.code == outcome::status::cancelled && stop == running_job::stop_reason::cancel)
       result.error = cancel_reason(st, job.id(), " while running");
@@ -132,20 +162,9 @@ namespace {
 // The slot running the job failed (it died): the record comes back from the store.
 void recover_from_slot_failure(scheduler_self self, job_id id, uint32_t attempt, running_job::stop_reason stop,
                                std::string why) {
-  auto& st = self->state;
-  st.finishing.insert(id);
-  self->request(st.reader, caf::infinite, load_atom::value, std::vector<job_id>{id})
-      .then(
-          [=](std::vector<Job>& jobs) {
-            self->state.finishing.erase(id);
-            auto& job = jobs.at(0);
-            if (job.state() != Job::RUNNING || job.attempts() != attempt) return;
-            finish(self, std::move(job), stop, outcome::failure(why), 0);
-          },
-          [=](caf::error& err) {
-            self->state.finishing.erase(id);
-            spdlog::error("scheduler: cannot read job {} after its slot failed: {}", id, describe(err));
-          });
+  with_running_record(self, id, attempt, "its slot failed", [=](Job job) {
+    finish(self, std::move(job), stop, outcome::failure(why), 0);
+  });
 }
 
 }  // namespace
@@ -344,8 +363,10 @@ void on_committed(scheduler_self self, after_commit& done) {
       ++st.counters.cancelled;
     } else if (stop == running_job::stop_reason::lost) {
       lifecycle::requeue_interrupted(job, now, st.ctx->store->take_ready_seq(), lost_reason(st, slot));
+      if (job.state() == Job::DEAD) ++st.counters.dead;
     } else {
-      lifecycle::hand_back(job, now, st.ctx->store->take_ready_seq(), "handed back: the node is shutting down");
+      auto why = hand_back_reason(st, job, /*started=*/false);
+      lifecycle::hand_back(job, now, st.ctx->store->take_ready_seq(), why);
     }
     queue_final(self, std::move(job), before);
   }

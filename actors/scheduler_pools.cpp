@@ -194,24 +194,13 @@ std::string lost_reason(const scheduler_state& st, uint32_t slot) {
 }
 
 void requeue_lost(scheduler_self self, job_id id, uint32_t attempt, std::string why) {
-  auto& st = self->state;
-  st.finishing.insert(id);
-  self->request(st.reader, caf::infinite, load_atom::value, std::vector<job_id>{id})
-      .then(
-          [=](std::vector<Job>& jobs) {
-            auto& st = self->state;
-            st.finishing.erase(id);
-            auto& job = jobs.at(0);
-            if (job.state() != Job::RUNNING || job.attempts() != attempt) return;
-            auto before = storage::job_position::of(job);
-            lifecycle::requeue_interrupted(job, st.ctx->wall->now(), st.ctx->store->take_ready_seq(), why);
-            if (job.state() == Job::DEAD) ++st.counters.dead;
-            queue_final(self, std::move(job), before);
-          },
-          [=](caf::error& err) {
-            self->state.finishing.erase(id);
-            spdlog::error("scheduler: cannot read job {} after its worker was lost: {}", id, describe(err));
-          });
+  with_running_record(self, id, attempt, "its worker was lost", [=](Job job) {
+    auto& st = self->state;
+    auto before = storage::job_position::of(job);
+    lifecycle::requeue_interrupted(job, st.ctx->wall->now(), st.ctx->store->take_ready_seq(), why);
+    if (job.state() == Job::DEAD) ++st.counters.dead;
+    queue_final(self, std::move(job), before);
+  });
 }
 
 namespace {
@@ -236,19 +225,12 @@ uint32_t requeue_slot(scheduler_self self, uint32_t slot) {
     if (stop == running_job::stop_reason::cancel) {
       // A cancel was on its way to the lost slot: the job ends CANCELLED as asked.
       auto why = cancel_reason(st, id, " while its worker was lost");
-      st.finishing.insert(id);
-      self->request(st.reader, caf::infinite, load_atom::value, std::vector<job_id>{id})
-          .then(
-              [=](std::vector<Job>& jobs) {
-                self->state.finishing.erase(id);
-                auto& job = jobs.at(0);
-                if (job.state() != Job::RUNNING || job.attempts() != attempt) return;
-                outcome cancelled;
-                cancelled.code = outcome::status::cancelled;
-                cancelled.error = why;
-                finish(self, std::move(job), running_job::stop_reason::cancel, std::move(cancelled), 0);
-              },
-              [=](caf::error&) { self->state.finishing.erase(id); });
+      with_running_record(self, id, attempt, "its worker was lost", [=](Job job) {
+        outcome cancelled;
+        cancelled.code = outcome::status::cancelled;
+        cancelled.error = why;
+        finish(self, std::move(job), running_job::stop_reason::cancel, std::move(cancelled), 0);
+      });
       continue;
     }
     requeue_lost(self, id, attempt, lost_reason(st, slot));

@@ -306,6 +306,11 @@ void cancel_record(scheduler_self self, Job job, bool in_ready_queue);
 // The slot died (`reason`): fails the attempt it was running. Its run request is never answered: CAF 0.17 does
 // not break the promises of an actor that dies, so the down message is the only news of it.
 void fail_attempts_in(scheduler_self self, uint32_t slot, const caf::error& reason);
+// Reads job `id` from the store (it counts as finishing meanwhile) and runs `then` with the record if the job is
+// still RUNNING at `attempt`: what follows an attempt whose slot is gone. `what` names the occasion if the read
+// fails.
+void with_running_record(scheduler_self self, job_id id, uint32_t attempt, std::string what,
+                         std::function<void(Job)> then);
 // Applies an attempt's outcome to the job's RUNNING record (into the next commit).
 void finish(scheduler_self self, Job job, running_job::stop_reason stop, outcome result, micros duration);
 // An outcome arrived from a slot: applied if (id, attempt, token) is still the job's running attempt.

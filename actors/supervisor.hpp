@@ -4,8 +4,8 @@
 // - reader and retention hold no state: one that fails is respawned alone.
 // - journal, scheduler and pool share the state of running jobs: when one fails, the supervisor stops all three
 //   (slots stop their attempts as they go), requeues the jobs that were RUNNING (storage recovery) and starts
-//   them again, then points the gateway and the scaling actor at the new scheduler (workers rejoin it). More than `max_engine_restarts` in a minute, or a
-//   failing gateway, ends the node with the error.
+//   them again, then points the gateway and the scaling actor at the new scheduler (workers rejoin it). More
+//   than `max_engine_restarts` in a minute, or a failing gateway or scaling actor, ends the node with the error.
 // - shutdown: drain the scheduler for the grace period, hand back what still runs, then stop the actors with
 //   the journal last, so every acknowledged write is durable.
 

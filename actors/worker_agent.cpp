@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include <caf/actor_clock.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
@@ -23,6 +24,7 @@ namespace {
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using reconnect_atom = caf::atom_constant<caf::atom("reconnect")>;
 using grace_atom = caf::atom_constant<caf::atom("grace")>;
+using offer_atom = caf::atom_constant<caf::atom("offer")>;
 
 // --- relays -------------------------------------------------------------------------------------------------------
 
@@ -49,7 +51,7 @@ slot_actor::behavior_type relay(relay_self self, uint32_t index, slot_actor slot
       [=](run_atom, Job& job) -> caf::result<Job, outcome, int64_t> {
         auto& st = self->state;
         auto started_in = st.epoch->load();
-        caf::anon_send(st.agent, run_atom::value, st.index);
+        caf::anon_send(st.agent, run_atom::value, st.index, started_in);
         auto rp = self->make_response_promise<Job, outcome, int64_t>();
         self->request(st.slot, caf::infinite, run_atom::value, std::move(job))
             .then(
@@ -61,8 +63,10 @@ slot_actor::behavior_type relay(relay_self self, uint32_t index, slot_actor slot
                                    attempt_report{std::move(job), std::move(result), duration});
                     return;
                   }
-                  caf::anon_send(st.agent, idle_atom::value, st.index, started_in, attempt_report{});
+                  // The answer first: it must be on its way to the node before the agent, told the slot is
+                  // idle, may leave (the node takes a leaving worker's pool out after what it sent before).
                   rp.deliver(std::move(job), std::move(result), duration);
+                  caf::anon_send(st.agent, idle_atom::value, st.index, started_in, attempt_report{});
                 },
                 [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
         return rp;
@@ -78,7 +82,8 @@ slot_actor::behavior_type relay(relay_self self, uint32_t index, slot_actor slot
 struct relay_entry {
   slot_actor handle;
   bool busy = false;
-  bool offered = false;  // offered to the node in the current epoch
+  uint64_t busy_since_epoch = 0;  // while busy: the epoch its attempt came in
+  bool offered = false;           // offered to the node in the current epoch
 };
 
 struct agent_state {
@@ -100,6 +105,7 @@ struct agent_state {
   bool reporting = false;               // a report request is out
   bool draining = false;
   bool handed_back = false;
+  caf::actor_clock::time_point hold_offers_until{};  // see offer_free_slots
   uint64_t finished = 0;
 };
 
@@ -146,10 +152,16 @@ void lose_node(agent_self self, const std::string& why) {
 void maybe_leave(agent_self self);
 
 // Offers the free relays that the node does not have in this epoch. Not while kept results wait to be reported:
-// the node applies a result only while its job is not claimed again, so the slots come after the report.
+// the node applies a result only while its job is not claimed again, so the slots come after the report. Nor,
+// for up to hold_offer_ms after a join, while attempts that came over a lost connection still run here: after a
+// restart of the node their jobs are READY there, and a free slot of this worker would run them a second time.
 void offer_free_slots(agent_self self) {
   auto& st = self->state;
   if (!st.joined || st.draining || st.reporting || !st.reports.empty()) return;
+  auto epoch = st.epoch->load();
+  bool old_attempts = std::any_of(st.relays.begin(), st.relays.end(),
+                                  [&](const relay_entry& r) { return r.busy && r.busy_since_epoch != epoch; });
+  if (old_attempts && self->clock().now() < st.hold_offers_until) return;
   std::vector<slot_actor> handles;
   for (auto& r : st.relays) {
     if (r.busy || r.offered) continue;
@@ -157,6 +169,17 @@ void offer_free_slots(agent_self self) {
     handles.push_back(r.handle);
   }
   if (!handles.empty()) self->send(st.registry, slots_atom::value, st.opts.name, std::move(handles));
+}
+
+void send_reports(agent_self self);
+
+// After a join or a report: publishes the status, then what waits for the node goes on: the next kept results,
+// the free slots (once nothing waits to be reported), the leave of a drained worker.
+void move_on(agent_self self) {
+  publish_status(self->state);
+  send_reports(self);
+  offer_free_slots(self);
+  maybe_leave(self);
 }
 
 // Sends the kept results, one request at a time; they are dropped once the node acknowledged them.
@@ -174,10 +197,7 @@ void send_reports(agent_self self) {
             st.reporting = false;
             st.reports.erase(st.reports.begin(), st.reports.begin() + static_cast<long>(sent));
             spdlog::info("worker {}: reported {} kept results; the node applied {}", st.opts.name, sent, applied);
-            publish_status(st);
-            send_reports(self);
-            offer_free_slots(self);
-            maybe_leave(self);
+            move_on(self);
           },
           [=](caf::error& err) {
             auto& st = self->state;
@@ -210,14 +230,14 @@ void join(agent_self self) {
             st.registry = std::move(registry);
             st.joined = true;
             st.backoff_ms = 0;
+            auto hold = std::chrono::milliseconds{st.opts.hold_offer_ms};
+            st.hold_offers_until = self->clock().now() + hold;
+            self->delayed_send(self, hold, offer_atom::value, st.epoch->load());
             ++st.status->joins;
             spdlog::info("worker {}: joined node {} at {}:{} with {} slots", st.opts.name, welcome.node(), st.host,
                          st.port, st.opts.slots);
             if (st.draining) self->send(st.registry, drain_atom::value, st.opts.name);
-            publish_status(st);
-            send_reports(self);
-            offer_free_slots(self);
-            maybe_leave(self);
+            move_on(self);
           },
           [=](caf::error& err) {
             auto& st = self->state;
@@ -317,10 +337,14 @@ caf::behavior agent(agent_self self, engine_context_ptr ctx, worker_options opts
         spdlog::warn("worker {}: the node asks it to join again (its engine restarted)", st.opts.name);
         lose_node(self, "the node's engine restarted");
       },
-      [=](run_atom, uint32_t index) {
+      [=](run_atom, uint32_t index, uint64_t epoch) {
         auto& st = self->state;
         st.relays[index].busy = true;
+        st.relays[index].busy_since_epoch = epoch;
         publish_status(st);
+      },
+      [=](offer_atom, uint64_t epoch) {  // the hold after a join is over
+        if (epoch == self->state.epoch->load()) offer_free_slots(self);
       },
       [=](idle_atom, uint32_t index, uint64_t started_in, attempt_report& report) {
         auto& st = self->state;

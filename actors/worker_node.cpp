@@ -38,7 +38,8 @@ caf::expected<std::unique_ptr<worker>> worker::start(caf::actor_system& sys, wor
   std::string host;
   uint16_t port = 0;
   if (opts.join.empty()) return make_error(ec::invalid_argument, "a worker needs --join HOST:PORT");
-  if (auto err = parse_endpoint(opts.join, &host, &port)) return make_error(ec::invalid_argument, "--join " + describe(err));
+  if (auto err = parse_endpoint(opts.join, &host, &port))
+    return make_error(ec::invalid_argument, "--join " + describe(err));
   if (opts.secret.empty())
     return make_error(ec::invalid_argument,
                       "a worker needs the cluster secret (--clusterSecret or TROUPE_CLUSTER_SECRET)");

@@ -123,6 +123,9 @@ void add_worker_commands(CLI::App& app, std::optional<command_fn>& run) {
   cmd->add_option("--shutdownGraceMs", o.shutdown_grace_ms,
                   "After SIGTERM, ms running jobs may take before they are handed back")
       ->capture_default_str();
+  cmd->add_option("--holdOfferMs", o.hold_offer_ms,
+                  "After a reconnect, ms free slots wait while attempts from before it still run")
+      ->capture_default_str();
   cmd->add_option("--tlsEnabled", o.tls, "Connect over TLS (the node has tlsEnabled)")->capture_default_str();
   cmd->add_option("--tlsCertificate", o.tls_certificate, "PEM certificate (TLS)");
   cmd->add_option("--tlsKey", o.tls_key, "PEM private key (TLS)");

@@ -21,9 +21,9 @@
 // - It runs at most `slots` attempts at once, only of its kinds; the scheduling node sends it jobs as typed actor
 //   messages (the `run` request of a slot), with a lease whose fencing token a result carries back.
 // - When it loses the scheduling node (closed connection, or nothing heard for peer_timeout_ms), it keeps the
-//   results of the attempts that finish, reconnects with exponential backoff, and reports them when it is back;
-//   the node applies those whose lease its records still hold (after a restart of the node) and ignores the
-//   others (the node had requeued the job).
+//   results of the attempts that finish, reconnects with exponential backoff, and reports them when it is back
+//   (holding back its free slots meanwhile, for at most hold_offer_ms); the node applies those whose lease its
+//   records still hold (after a restart of the node) and ignores the others (the node had requeued the job).
 // - drain() (SIGTERM): no new jobs; running ones finish, or are handed back to the node at the grace deadline;
 //   then it leaves, and wait() returns none.
 
@@ -51,6 +51,10 @@ struct worker_options {
   uint32_t reconnect_min_ms = 100;      // backoff between attempts to reach the node: doubles up to max
   uint32_t reconnect_max_ms = 5000;
   uint32_t shutdown_grace_ms = 30000;   // drain(): how long running jobs may take before they are handed back
+  // After a reconnect, how long the worker holds back its free slots while attempts it ran across the lost
+  // connection still run (after a restart of the node their jobs are READY there again; a free slot here would
+  // run them twice). They are offered as soon as those attempts finished and were reported.
+  uint32_t hold_offer_ms = 10000;
   bool tls = false;                     // connect through CAF's openssl module (the node has tlsEnabled)
   std::string tls_certificate, tls_key, tls_ca_file;  // PEM files (all empty: anonymous TLS)
   // The built-in kinds it offers besides its registry's (as on a node): exec only if enabled, and command kinds

@@ -254,6 +254,28 @@ BOOST_AUTO_TEST_CASE(sigterm_drains_a_worker_and_it_exits_0) {
   BOOST_CHECK_EQUAL(Job::State_Name(done->at(0).state()), "SUCCEEDED");
 }
 
+BOOST_AUTO_TEST_CASE(a_draining_worker_hands_back_what_outlives_its_grace_period) {
+  temp_dir dir;
+  node_process node{dir.path() + "/node", scheduler_flags()};
+  node.start();
+  node_client c{node};
+  auto w = start_worker(node.address(), "brief", 1, dir.path(), {"--shutdownGraceMs", "300"});
+  wait_until([&] { return worker_in_state(*c.c, "brief", WorkerInfo::ACTIVE, 1); }, 30s, "the worker joined");
+  auto id = c->submit(sleep_spec(60'000));
+  BOOST_REQUIRE(id);
+  wait_until([&] { return count_in(*c.c, {*id}, Job::RUNNING) == 1; }, 30s, "the job runs on the worker");
+  w.signal(SIGTERM);
+  BOOST_CHECK_EQUAL(w.wait(30s, "the worker exits after its grace period"), 0);
+  wait_until([&] { return count_in(*c.c, {*id}, Job::READY) == 1; }, 10s, "the job is back in the queue");
+  auto job = c->get(*id);
+  BOOST_REQUIRE(job);
+  BOOST_CHECK_EQUAL(Job::State_Name(job->state()), "READY");
+  BOOST_CHECK_EQUAL(job->attempts(), 0u);  // handed back: the attempt does not count
+  BOOST_CHECK_EQUAL(job->transitions(job->transitions_size() - 1).reason(),
+                    "handed back: worker brief drained and its grace period ended");
+  BOOST_CHECK(worker_in_state(*c.c, "brief", WorkerInfo::LEFT));
+}
+
 BOOST_AUTO_TEST_CASE(a_worker_reports_what_it_finished_while_the_node_was_down) {
   temp_dir dir;
   auto listen = "127.0.0.1:" + std::to_string(free_port());

@@ -141,6 +141,7 @@ BOOST_AUTO_TEST_CASE(a_draining_pool_gets_no_new_jobs_and_hands_back_what_runs_w
   auto job = f.get(first);
   BOOST_TEST(state_of(job) == "READY");
   BOOST_TEST(job.attempts() == 0u, "handed back: the attempt does not count");
+  BOOST_TEST(last_transition(job).reason() == "handed back: worker w1 drained and its grace period ended");
 }
 
 BOOST_AUTO_TEST_CASE(a_result_reported_after_a_restart_is_applied_under_the_kept_lease_and_only_once) {
