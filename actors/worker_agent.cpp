@@ -104,7 +104,8 @@ struct agent_state {
   std::vector<attempt_report> reports;  // results kept for the node
   bool reporting = false;               // a report request is out
   bool draining = false;
-  bool handed_back = false;
+  bool handed_back = false;  // the grace deadline passed once
+  bool leaving = false;      // the leave is on its way
   caf::actor_clock::time_point hold_offers_until{};  // see offer_free_slots
   uint64_t finished = 0;
 };
@@ -122,6 +123,8 @@ void publish_status(agent_state& st) {
   st.status->finished = st.finished;
   st.status->reports_pending = static_cast<uint32_t>(st.reports.size());
 }
+
+void maybe_leave(agent_self self);
 
 void schedule_connect(agent_self self) {
   auto& st = self->state;
@@ -147,9 +150,8 @@ void lose_node(agent_self self, const std::string& why) {
     spdlog::warn("worker {}: lost the scheduling node ({}); {} attempts still running keep their results",
                  st.opts.name, why, running_count(st));
   schedule_connect(self);
+  maybe_leave(self);  // a drained worker need not wait for the node to come back
 }
-
-void maybe_leave(agent_self self);
 
 // Offers the free relays that the node does not have in this epoch. Not while kept results wait to be reported:
 // the node applies a result only while its job is not claimed again, so the slots come after the report. Nor,
@@ -287,7 +289,8 @@ void maybe_leave(agent_self self) {
     self->quit();
     return;
   }
-  if (!st.reports.empty() || st.reporting) return;
+  if (!st.reports.empty() || st.reporting || st.leaving) return;
+  st.leaving = true;
   self->request(st.registry, caf::infinite, leave_atom::value, st.opts.name)
       .then([=](ok_atom) { self->quit(); }, [=](caf::error&) { self->quit(); });
 }
@@ -371,26 +374,27 @@ caf::behavior agent(agent_self self, engine_context_ptr ctx, worker_options opts
         maybe_leave(self);
       },
       [=](grace_atom) {
+        // The first deadline hands back what still runs; the second ends the worker whatever is left.
         auto& st = self->state;
         if (st.handed_back) {
-          spdlog::error("worker {}: {} jobs were not handed back in time; leaving anyway", st.opts.name,
-                        running_count(st));
+          spdlog::error("worker {}: leaving with {} jobs not handed back and {} results not reported", st.opts.name,
+                        running_count(st), st.reports.size());
           self->quit();
           return;
         }
-        if (st.joined && running_count(st) > 0) {
-          st.handed_back = true;
-          spdlog::warn("worker {}: grace period over; handing {} running jobs back", st.opts.name,
-                       running_count(st));
-          self->send(st.registry, hand_back_atom::value, st.opts.name);
-          self->delayed_send(self, std::chrono::milliseconds{st.opts.shutdown_grace_ms}, grace_atom::value);
-          return;
-        }
+        st.handed_back = true;
         if (!st.joined) {
           spdlog::warn("worker {}: grace period over without the node; {} kept results are not reported",
                        st.opts.name, st.reports.size());
           self->quit();
+          return;
         }
+        if (running_count(st) > 0) {
+          spdlog::warn("worker {}: grace period over; handing {} running jobs back", st.opts.name,
+                       running_count(st));
+          self->send(st.registry, hand_back_atom::value, st.opts.name);
+        }
+        self->delayed_send(self, std::chrono::milliseconds{st.opts.shutdown_grace_ms}, grace_atom::value);
       },
   };
 }
