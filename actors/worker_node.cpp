@@ -46,6 +46,8 @@ caf::expected<std::unique_ptr<worker>> worker::start(caf::actor_system& sys, wor
   if (opts.slots == 0) return make_error(ec::invalid_argument, "a worker needs at least one slot (--slots)");
   if (opts.reconnect_min_ms == 0 || opts.reconnect_max_ms < opts.reconnect_min_ms)
     return make_error(ec::invalid_argument, "reconnect backoff: 0 < min <= max");
+  if (opts.peer_timeout_ms != 0 && opts.peer_timeout_ms <= opts.heartbeat_interval_ms)
+    return make_error(ec::invalid_argument, "--peerTimeoutMs must exceed --heartbeatIntervalMs (or be 0)");
   if (opts.name.empty()) {
     char buf[256] = {};
     gethostname(buf, sizeof(buf) - 1);
@@ -62,7 +64,10 @@ caf::expected<std::unique_ptr<worker>> worker::start(caf::actor_system& sys, wor
     return make_error(ec::invalid_argument,
                       "--kinds: '" + name + "' is not a kind of this worker (it has: " + known + ")");
   }
-  if (opts.kinds.empty()) opts.kinds = kinds.names();
+  if (opts.kinds.empty()) {  // all it has; exec only if enabled (the node would send exec jobs to fail here)
+    for (auto& name : kinds.names())
+      if (name != "exec" || opts.exec_enabled) opts.kinds.push_back(std::move(name));
+  }
   auto ctx = std::make_shared<engine_context>();
   ctx->options.jobTimeoutMs = opts.job_timeout_ms;
   ctx->options.outputTailBytes = opts.output_tail_bytes;
