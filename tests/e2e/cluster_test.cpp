@@ -97,6 +97,14 @@ bool worker_in_state(const client& c, const std::string& name, WorkerInfo::State
   return w && w->state() == state && w->slots() >= slots;
 }
 
+// Waits until the node lists worker `name` in `state` with at least `slots` slots.
+void await_worker(const client& c, const std::string& name, WorkerInfo::State state, uint32_t slots = 0,
+                  std::chrono::milliseconds timeout = 30s) {
+  wait_until([&] { return worker_in_state(c, name, state, slots); }, timeout,
+             "worker " + name + " is listed " + WorkerInfo::State_Name(state) +
+                 (slots > 0 ? " with " + std::to_string(slots) + " slots" : std::string{}));
+}
+
 std::vector<Job> records(const client& c, const std::vector<job_id>& ids) {
   std::vector<Job> out;
   for (auto id : ids) {
@@ -122,9 +130,8 @@ BOOST_AUTO_TEST_CASE(five_thousand_jobs_survive_a_worker_killed_midway) {
   node_client c{node};
   auto a = start_worker(node.address(), "wA", 8, dir.path());
   auto b = start_worker(node.address(), "wB", 8, dir.path());
-  wait_until([&] { return worker_in_state(*c.c, "wA", WorkerInfo::ACTIVE, 8) &&
-                          worker_in_state(*c.c, "wB", WorkerInfo::ACTIVE, 8); },
-             30s, "both workers joined with 8 slots");
+  await_worker(*c.c, "wA", WorkerInfo::ACTIVE, 8);
+  await_worker(*c.c, "wB", WorkerInfo::ACTIVE, 8);
 
   std::vector<JobSpec> specs(5000, sleep_spec(10));
   auto ids = c->submit(specs);
@@ -140,7 +147,7 @@ BOOST_AUTO_TEST_CASE(five_thousand_jobs_survive_a_worker_killed_midway) {
   }, 120s, "1,500 jobs succeeded");
   BOOST_REQUIRE(b.running());
   b.signal(SIGKILL);
-  wait_until([&] { return worker_in_state(*c.c, "wB", WorkerInfo::LOST); }, 10s, "wB is listed LOST");
+  await_worker(*c.c, "wB", WorkerInfo::LOST, 0, 10s);
 
   auto done = c->wait(*ids, std::chrono::minutes{5});
   BOOST_REQUIRE_MESSAGE(done, test::error_text(done));
@@ -197,14 +204,13 @@ BOOST_AUTO_TEST_CASE(a_hung_worker_is_detected_and_its_jobs_run_elsewhere) {
   node.start();
   node_client c{node};
   auto hung = start_worker(node.address(), "hung", 2, dir.path());
-  wait_until([&] { return worker_in_state(*c.c, "hung", WorkerInfo::ACTIVE, 2); }, 30s, "the worker joined");
+  await_worker(*c.c, "hung", WorkerInfo::ACTIVE, 2);
   auto ids = c->submit({sleep_spec(3000), sleep_spec(3000)});
   BOOST_REQUIRE(ids);
   wait_until([&] { return count_in(*c.c, *ids, Job::RUNNING) == 2; }, 30s, "both jobs run on the worker");
   hung.signal(SIGSTOP);
   auto stopped = std::chrono::steady_clock::now();
-  wait_until([&] { return worker_in_state(*c.c, "hung", WorkerInfo::LOST); }, 15s,
-             "the hung worker is listed LOST");
+  await_worker(*c.c, "hung", WorkerInfo::LOST, 0, 15s);
   auto detected = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stopped);
   std::cout << "cluster e2e: a SIGSTOPped worker was detected after " << detected.count()
             << " ms (heartbeat 500 ms, peerTimeoutMs 2500)\n";
@@ -219,7 +225,7 @@ BOOST_AUTO_TEST_CASE(a_hung_worker_is_detected_and_its_jobs_run_elsewhere) {
   // Woken up, the worker finds its connection gone, joins again, and its attempts' results (answered into the dead
   // connection, or kept and reported, whichever it noticed first) change nothing: the jobs were requeued.
   hung.signal(SIGCONT);
-  wait_until([&] { return worker_in_state(*c.c, "hung", WorkerInfo::ACTIVE, 2); }, 30s, "the woken worker rejoined");
+  await_worker(*c.c, "hung", WorkerInfo::ACTIVE, 2);
   for (const auto& job : records(*c.c, *ids)) {
     BOOST_CHECK_EQUAL(Job::State_Name(job.state()), "SUCCEEDED");
     BOOST_CHECK_EQUAL(job.attempts(), 2u);
@@ -232,12 +238,12 @@ BOOST_AUTO_TEST_CASE(sigterm_drains_a_worker_and_it_exits_0) {
   node.start();
   node_client c{node};
   auto w = start_worker(node.address(), "drained", 4, dir.path());
-  wait_until([&] { return worker_in_state(*c.c, "drained", WorkerInfo::ACTIVE, 4); }, 30s, "the worker joined");
+  await_worker(*c.c, "drained", WorkerInfo::ACTIVE, 4);
   auto running = c->submit({sleep_spec(1500), sleep_spec(1500), sleep_spec(1500)});
   BOOST_REQUIRE(running);
   wait_until([&] { return count_in(*c.c, *running, Job::RUNNING) == 3; }, 30s, "three jobs run on the worker");
   w.signal(SIGTERM);
-  wait_until([&] { return worker_in_state(*c.c, "drained", WorkerInfo::DRAINING); }, 10s, "the worker drains");
+  await_worker(*c.c, "drained", WorkerInfo::DRAINING, 0, 10s);
   auto later = c->submit(sleep_spec(10));  // no new job for a draining worker
   BOOST_REQUIRE(later);
   BOOST_CHECK_EQUAL(w.wait(30s, "the drained worker exits"), 0);
@@ -260,7 +266,7 @@ BOOST_AUTO_TEST_CASE(a_draining_worker_hands_back_what_outlives_its_grace_period
   node.start();
   node_client c{node};
   auto w = start_worker(node.address(), "brief", 1, dir.path(), {"--shutdownGraceMs", "300"});
-  wait_until([&] { return worker_in_state(*c.c, "brief", WorkerInfo::ACTIVE, 1); }, 30s, "the worker joined");
+  await_worker(*c.c, "brief", WorkerInfo::ACTIVE, 1);
   auto id = c->submit(sleep_spec(60'000));
   BOOST_REQUIRE(id);
   wait_until([&] { return count_in(*c.c, {*id}, Job::RUNNING) == 1; }, 30s, "the job runs on the worker");
@@ -285,7 +291,7 @@ BOOST_AUTO_TEST_CASE(a_worker_reports_what_it_finished_while_the_node_was_down) 
   std::vector<job_id> ids;
   {
     node_client c{node};
-    wait_until([&] { return worker_in_state(*c.c, "steady", WorkerInfo::ACTIVE, 2); }, 30s, "the worker joined");
+    await_worker(*c.c, "steady", WorkerInfo::ACTIVE, 2);
     auto submitted = c->submit({sleep_spec(2000), sleep_spec(2000)});
     BOOST_REQUIRE(submitted);
     ids = *submitted;
@@ -319,8 +325,7 @@ BOOST_AUTO_TEST_CASE(the_example_service_joins_with_its_own_kind) {
                       test::error_text(before));
   child_process service{{TROUPE_EXAMPLE_WORKER, node.address()}, {{"TROUPE_CLUSTER_SECRET", secret}},
                         dir.path() + "/service"};
-  wait_until([&] { return worker_in_state(*c.c, "reverse-service", WorkerInfo::ACTIVE, 4); }, 30s,
-             "the example service joined");
+  await_worker(*c.c, "reverse-service", WorkerInfo::ACTIVE, 4);
   auto id = c->submit(spec);
   BOOST_REQUIRE_MESSAGE(id, test::error_text(id));
   auto done = c->wait({*id}, std::chrono::minutes{1});

@@ -32,8 +32,7 @@ struct access_fixture {
 
   void spawn() {
     stop();
-    auto spawned = spawn_access(f.sys(), engine_context_ptr{std::shared_ptr<void>{}, &f.ctx()}, f.gateway(), observers{},
-                                /*detached=*/false);
+    auto spawned = spawn_access(f.sys(), f.context_ptr(), f.gateway(), observers{}, /*detached=*/false);
     BOOST_REQUIRE(spawned);
     access = *spawned;
   }

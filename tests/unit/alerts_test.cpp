@@ -41,7 +41,7 @@ struct alerts_fixture {
 
   void spawn() {
     stop();
-    alerts = spawn_alerts(f.sys(), std::make_shared<engine_context>(f.ctx()), /*detached=*/false);
+    alerts = spawn_alerts(f.sys(), f.context_ptr(), /*detached=*/false);
     f.run();
   }
 
