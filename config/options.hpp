@@ -56,6 +56,8 @@ struct node_options {
   bool metricsEnabled = true;
   // Let each pool's concurrency follow throughput, latency and errors (resource manager).
   bool adaptiveThrottling = true;
+  // Lowest concurrency adaptive throttling gives a pool (its highest is the pool's slots).
+  uint32_t adaptiveMinConcurrency = 1;
 
   // --- fair share (within a priority level) ----------------------------------------------------------------------
   // Weights of users in the weighted round robin, as NAME=WEIGHT,NAME=WEIGHT (unlisted users: 1).
@@ -149,8 +151,16 @@ struct node_options {
   // --- resource limits (seed: "Resource Limits") -------------------------------------------------------------
   // Memory budget of the node process, in MiB (resource manager admission).
   uint32_t maxMemoryMB = 512;
+  // Admission resumes once memory is this many percentage points below memoryThreshold (hysteresis).
+  uint32_t memoryHysteresisPercent = 10;
+  // How often the resource manager samples the node's memory and CPU and adapts pool concurrency, in ms.
+  uint32_t resourceIntervalMs = 1000;
   // Largest payload accepted, in MiB (serialized size).
   uint32_t maxJobPayloadSizeMB = 50;
+  // Compression of stored job records and payloads: zstd, lz4 or none.
+  std::string payloadCompression = "zstd";
+  // Job records of at least this many KiB (large payloads) go to RocksDB blob files, out of the LSM tree (0: never).
+  uint32_t blobThresholdKB = 4;
   // Default per-attempt timeout in milliseconds, for jobs that do not set one.
   uint64_t jobTimeoutMs = 180000;
   // Finished jobs older than this many days are deleted.
@@ -191,6 +201,19 @@ struct node_options {
   double scaleDownThreshold = 0.5;  // scale down when depth < target x this
   uint32_t memoryThreshold = 80;    // percent of maxMemoryMB above which the node stops claiming
   uint32_t errorRateThreshold = 15; // percent of failed attempts above which scaling up is held
+  // off: only recommend (troupe_desired_workers); local: start and drain `troupe worker` processes on this
+  // machine; command: run scalingCommand with the desired count.
+  std::string scalingMode = "off";
+  // How often the scaling manager decides, in milliseconds.
+  uint32_t scalingIntervalMs = 5000;
+  // Least time between two scale-ups, and between any change and a scale-down, in milliseconds.
+  uint32_t scaleUpCooldownMs = 30000;
+  uint32_t scaleDownCooldownMs = 120000;
+  // command mode: run with /bin/sh -c whenever the desired count changes; {count} is replaced by it, and it is
+  // also in the environment as TROUPE_DESIRED_WORKERS.
+  std::string scalingCommand;
+  // local mode: slots of each worker process it starts.
+  uint32_t scalingWorkerSlots = 8;
 };
 
 // NAME=N,NAME=N as in userWeights: the map, or nullopt and a message in `error` naming what is wrong. Names are

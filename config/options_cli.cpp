@@ -413,6 +413,9 @@ void add_node_options(CLI::App& app, node_options& opts) {
   add(app, g, "metricsEnabled", opts.metricsEnabled, "Collect metrics (metrics actor)");
   add(app, g, "adaptiveThrottling", opts.adaptiveThrottling,
       "Let each pool's concurrency follow throughput, latency and errors (resource manager)");
+  add(app, g, "adaptiveMinConcurrency", opts.adaptiveMinConcurrency,
+      "Lowest concurrency adaptive throttling gives a pool (its highest is the pool's slots)")
+      ->check(range(1u, 100'000u));
 
   g = fair_share_group;
   add(app, g, "userWeights", opts.userWeights,
@@ -532,9 +535,21 @@ void add_node_options(CLI::App& app, node_options& opts) {
   add(app, g, "maxMemoryMB", opts.maxMemoryMB,
       "Memory budget of the node process, in MiB (resource manager admission)")
       ->check(range(1u, 1'048'576u));
+  add(app, g, "memoryHysteresisPercent", opts.memoryHysteresisPercent,
+      "Admission resumes once memory is this many percentage points below memoryThreshold")
+      ->check(range(0u, 99u));
+  add(app, g, "resourceIntervalMs", opts.resourceIntervalMs,
+      "ms between the resource manager's samples of memory and CPU (and its concurrency adjustments)")
+      ->check(range(10u, 3'600'000u));
   add(app, g, "maxJobPayloadSizeMB", opts.maxJobPayloadSizeMB,
       "Largest payload accepted, in MiB (serialized size)")
       ->check(range(1u, 1024u));
+  add(app, g, "payloadCompression", opts.payloadCompression,
+      "Compression of stored job records and payloads: zstd, lz4 or none")
+      ->check(CLI::IsMember({"zstd", "lz4", "none"}));
+  add(app, g, "blobThresholdKB", opts.blobThresholdKB,
+      "Job records of at least this many KiB (large payloads) go to RocksDB blob files (0: never)")
+      ->check(range(0u, 1'048'576u));
   add(app, g, "jobTimeoutMs", opts.jobTimeoutMs,
       "Default per-attempt timeout in milliseconds, for jobs that do not set one")
       ->check(range<uint64_t>(1, 365 * ms_per_day));
@@ -592,6 +607,20 @@ void add_node_options(CLI::App& app, node_options& opts) {
   add(app, g, "errorRateThreshold", opts.errorRateThreshold,
       "Percent of failed attempts above which scaling up is held")
       ->check(range(0u, 100u));
+  add(app, g, "scalingMode", opts.scalingMode,
+      "off: only recommend; local: start and drain troupe worker processes here; command: run scalingCommand")
+      ->check(CLI::IsMember({"off", "local", "command"}));
+  add(app, g, "scalingIntervalMs", opts.scalingIntervalMs, "ms between two decisions of the scaling manager")
+      ->check(range(10u, 3'600'000u));
+  add(app, g, "scaleUpCooldownMs", opts.scaleUpCooldownMs, "Least ms between two scale-ups")
+      ->check(range(0u, 86'400'000u));
+  add(app, g, "scaleDownCooldownMs", opts.scaleDownCooldownMs,
+      "Least ms between any change of the desired count and a scale-down")
+      ->check(range(0u, 86'400'000u));
+  add(app, g, "scalingCommand", opts.scalingCommand,
+      "command mode: run by /bin/sh -c when the desired count changes ({count}, env TROUPE_DESIRED_WORKERS)");
+  add(app, g, "scalingWorkerSlots", opts.scalingWorkerSlots, "local mode: slots of each worker process it starts")
+      ->check(range(1u, 100'000u));
 }
 
 std::string validate(const node_options& opts) {
@@ -607,6 +636,13 @@ std::string validate(const node_options& opts) {
          std::to_string(opts.heartbeatIntervalMs) + "), or every idle peer would be dropped");
   if (opts.tlsCertificate.empty() != opts.tlsKey.empty())
     fail("tlsCertificate and tlsKey go together: set both or neither");
+  if (opts.memoryHysteresisPercent >= opts.memoryThreshold)
+    fail("memoryHysteresisPercent (" + std::to_string(opts.memoryHysteresisPercent) +
+         ") must be below memoryThreshold (" + std::to_string(opts.memoryThreshold) + ")");
+  if (opts.scalingMode == "command" && opts.scalingCommand.empty())
+    fail("scalingMode command needs scalingCommand");
+  if (opts.scalingMode == "local" && opts.clusterSecret.empty())
+    fail("scalingMode local needs clusterSecret: the workers it starts join with it");
   if (!(opts.scaleDownThreshold < opts.scaleUpThreshold))
     fail("scaleDownThreshold (" + format_number(opts.scaleDownThreshold) +
          ") must be less than scaleUpThreshold (" + format_number(opts.scaleUpThreshold) + ")");

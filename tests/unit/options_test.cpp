@@ -41,7 +41,8 @@ std::string describe(const node_options& opts) {
       << "\nworkerPoolSize=" << opts.workerPoolSize
       << "\nenablePriorityScheduling=" << opts.enablePriorityScheduling
       << "\nmetricsEnabled=" << opts.metricsEnabled
-      << "\nadaptiveThrottling=" << opts.adaptiveThrottling << "\nuserWeights=" << opts.userWeights
+      << "\nadaptiveThrottling=" << opts.adaptiveThrottling
+      << "\nadaptiveMinConcurrency=" << opts.adaptiveMinConcurrency << "\nuserWeights=" << opts.userWeights
       << "\nkindWeights=" << opts.kindWeights << "\nmaxRunningPerUser=" << opts.maxRunningPerUser
       << "\nuserRunningLimits=" << opts.userRunningLimits << "\nkindRunningLimits=" << opts.kindRunningLimits
       << "\nkindRateLimits=" << opts.kindRateLimits << "\nuserRateLimits=" << opts.userRateLimits
@@ -65,6 +66,9 @@ std::string describe(const node_options& opts) {
       << "\nalertHistoryKept=" << opts.alertHistoryKept
       << "\nmaxMemoryMB=" << opts.maxMemoryMB
       << "\nmaxJobPayloadSizeMB=" << opts.maxJobPayloadSizeMB
+      << "\nmemoryHysteresisPercent=" << opts.memoryHysteresisPercent
+      << "\nresourceIntervalMs=" << opts.resourceIntervalMs << "\npayloadCompression=" << opts.payloadCompression
+      << "\nblobThresholdKB=" << opts.blobThresholdKB
       << "\njobTimeoutMs=" << opts.jobTimeoutMs << "\nmaxJobHistoryDays=" << opts.maxJobHistoryDays
       << "\nmaxCompletedJobsToKeep=" << opts.maxCompletedJobsToKeep
       << "\ndefaultMaxAttempts=" << opts.defaultMaxAttempts << "\nexecEnabled=" << opts.execEnabled
@@ -77,7 +81,10 @@ std::string describe(const node_options& opts) {
       << "\nscaleUpThreshold=" << opts.scaleUpThreshold
       << "\nscaleDownThreshold=" << opts.scaleDownThreshold
       << "\nmemoryThreshold=" << opts.memoryThreshold
-      << "\nerrorRateThreshold=" << opts.errorRateThreshold << '\n';
+      << "\nerrorRateThreshold=" << opts.errorRateThreshold << "\nscalingMode=" << opts.scalingMode
+      << "\nscalingIntervalMs=" << opts.scalingIntervalMs << "\nscaleUpCooldownMs=" << opts.scaleUpCooldownMs
+      << "\nscaleDownCooldownMs=" << opts.scaleDownCooldownMs << "\nscalingCommand=" << opts.scalingCommand
+      << "\nscalingWorkerSlots=" << opts.scalingWorkerSlots << '\n';
   return out.str();
 }
 
@@ -105,6 +112,7 @@ const std::vector<setting> changed_settings = {
     {"enablePriorityScheduling", "false", false},
     {"metricsEnabled", "false", false},
     {"adaptiveThrottling", "false", false},
+    {"adaptiveMinConcurrency", "2", false},
     {"userWeights", "alice=3,bob=2", true},
     {"kindWeights", "exec=2", true},
     {"maxRunningPerUser", "10", false},
@@ -145,6 +153,10 @@ const std::vector<setting> changed_settings = {
     {"alertHistoryKept", "20", false},
     {"maxMemoryMB", "2048", false},
     {"maxJobPayloadSizeMB", "8", false},
+    {"memoryHysteresisPercent", "5", false},
+    {"resourceIntervalMs", "250", false},
+    {"payloadCompression", "none", true},
+    {"blobThresholdKB", "64", false},
     {"jobTimeoutMs", "60000", false},
     {"maxJobHistoryDays", "7", false},
     {"maxCompletedJobsToKeep", "5000", false},
@@ -166,6 +178,12 @@ const std::vector<setting> changed_settings = {
     {"scaleDownThreshold", "0.25", false},
     {"memoryThreshold", "90", false},
     {"errorRateThreshold", "5", false},
+    {"scalingMode", "command", true},
+    {"scalingIntervalMs", "1000", false},
+    {"scaleUpCooldownMs", "5000", false},
+    {"scaleDownCooldownMs", "60000", false},
+    {"scalingCommand", "kubectl scale --replicas={count} deploy/w", true},
+    {"scalingWorkerSlots", "4", false},
 };
 
 node_options changed_options() {
@@ -186,6 +204,7 @@ node_options changed_options() {
   o.enablePriorityScheduling = false;
   o.metricsEnabled = false;
   o.adaptiveThrottling = false;
+  o.adaptiveMinConcurrency = 2;
   o.userWeights = "alice=3,bob=2";
   o.kindWeights = "exec=2";
   o.maxRunningPerUser = 10;
@@ -226,6 +245,10 @@ node_options changed_options() {
   o.alertHistoryKept = 20;
   o.maxMemoryMB = 2048;
   o.maxJobPayloadSizeMB = 8;
+  o.memoryHysteresisPercent = 5;
+  o.resourceIntervalMs = 250;
+  o.payloadCompression = "none";
+  o.blobThresholdKB = 64;
   o.jobTimeoutMs = 60000;
   o.maxJobHistoryDays = 7;
   o.maxCompletedJobsToKeep = 5000;
@@ -247,6 +270,12 @@ node_options changed_options() {
   o.scaleDownThreshold = 0.25;
   o.memoryThreshold = 90;
   o.errorRateThreshold = 5;
+  o.scalingMode = "command";
+  o.scalingIntervalMs = 1000;
+  o.scaleUpCooldownMs = 5000;
+  o.scaleDownCooldownMs = 60000;
+  o.scalingCommand = "kubectl scale --replicas={count} deploy/w";
+  o.scalingWorkerSlots = 4;
   return o;
 }
 
@@ -471,6 +500,10 @@ BOOST_AUTO_TEST_CASE(invalid_values_are_rejected_naming_the_option_and_the_value
       {"heartbeatIntervalMs", "5"},
       {"peerTimeoutMs", "-1"},
       {"errorRateThreshold", "101"},
+      {"scalingMode", "auto"},
+      {"payloadCompression", "gzip"},
+      {"resourceIntervalMs", "5"},
+      {"adaptiveMinConcurrency", "0"},
       {"scaleUpThreshold", "0"},
       {"scaleDownThreshold", "-0.5"},
       {"scaleUpThreshold", "nan"},
@@ -572,6 +605,20 @@ BOOST_AUTO_TEST_CASE(a_peer_timeout_not_above_the_heartbeat_and_half_a_tls_key_p
   BOOST_TEST(validate(opts) == "tlsCertificate and tlsKey go together: set both or neither");
   opts.tlsKey = "node.key";
   BOOST_TEST(validate(opts) == "");
+}
+
+BOOST_AUTO_TEST_CASE(scaling_modes_need_what_they_run_and_the_memory_hysteresis_stays_below_its_threshold) {
+  node_options opts;
+  opts.scalingMode = "command";
+  BOOST_TEST(validate(opts) == "scalingMode command needs scalingCommand");
+  opts.scalingCommand = "echo {count}";
+  BOOST_TEST(validate(opts) == "");
+  opts.scalingMode = "local";
+  BOOST_TEST(validate(opts) == "scalingMode local needs clusterSecret: the workers it starts join with it");
+  opts.clusterSecret = "s3cret";
+  BOOST_TEST(validate(opts) == "");
+  opts.memoryHysteresisPercent = 80;
+  BOOST_TEST(validate(opts) == "memoryHysteresisPercent (80) must be below memoryThreshold (80)");
 }
 
 BOOST_AUTO_TEST_CASE(durability_names_round_trip) {
