@@ -195,6 +195,7 @@ void fetch_status(access_self self, const caller& who, status_callback done) {
                   .then(
                       [=, full = std::move(full)](WorkerList& workers) mutable {
                         *full.mutable_workers() = std::move(*workers.mutable_workers());
+                        *full.mutable_scaling() = std::move(*workers.mutable_scaling());
                         add_usage(self, who, std::move(full), done);
                       },
                       [=](caf::error& err) mutable { done(std::move(err)); });

@@ -154,6 +154,12 @@ std::vector<rule_reading> read_rules(const MetricsSample& sample, const node_opt
     r.clear = r.clear || *ready <= 0;
     out.push_back(std::move(r));
   }
+  if (auto held = s.get("admission_held")) {
+    out.push_back(boolean("admission_held", Alert::CRITICAL, *held, 1, *held >= 1,
+                          fmt::format("memory-aware admission holds new jobs: the node's memory reached "
+                                      "memoryThreshold {}% of maxMemoryMB {} MiB; running jobs go on",
+                                      o.memoryThreshold, o.maxMemoryMB)));
+  }
   if (auto stopped = s.get("runner_stopped")) {
     out.push_back(boolean("runner_stopped", Alert::INFO, *stopped, 1, *stopped >= 1,
                           "the runner is stopped: no job starts until `troupe runner start`"));

@@ -51,6 +51,10 @@ using report_atom = caf::atom_constant<caf::atom("report")>;
 using beat_atom = caf::atom_constant<caf::atom("beat")>;
 using rejoin_atom = caf::atom_constant<caf::atom("rejoin")>;
 using engine_atom = caf::atom_constant<caf::atom("engine")>;
+using admission_atom = caf::atom_constant<caf::atom("admission")>;
+using limit_atom = caf::atom_constant<caf::atom("limit")>;
+using pool_load_atom = caf::atom_constant<caf::atom("poolload")>;
+using listen_atom = caf::atom_constant<caf::atom("listen")>;
 
 // --- journal ---------------------------------------------------------------------------------------------------
 
@@ -132,6 +136,8 @@ using pool_scheduler_actor = caf::typed_actor<
     // A pool offers slots (more of them, for a pool it offered before). Slots stay until they die or the pool
     // leaves; the pool's kinds are those of its first offer.
     caf::reacts_to<slots_atom, pool_offer, std::vector<slot_actor>>,
+    // The node's status (the scaling manager decides from its queue depth and counters).
+    caf::replies_to<status_atom>::with<NodeStatus>,
     // The pool takes no new jobs from now on (a worker drains).
     caf::reacts_to<drain_atom, std::string>,
     // Stops the pool's running attempts and hands their jobs back to READY without counting the attempt (a
@@ -154,7 +160,6 @@ using scheduler_actor = pool_scheduler_actor::extend<
     caf::replies_to<submit_atom, std::vector<JobSpec>>::with<std::vector<job_id>>,
     caf::replies_to<cancel_atom, job_id>::with<Job>,
     caf::replies_to<await_atom, std::vector<job_id>>::with<std::vector<Job>>,
-    caf::replies_to<status_atom>::with<NodeStatus>,
     caf::replies_to<control_atom, JobControl>::with<Job>,
     caf::replies_to<queues_atom, QueueControl>::with<QueueList>,
     caf::replies_to<cron_atom, CronControl>::with<CronList>,
@@ -163,6 +168,11 @@ using scheduler_actor = pool_scheduler_actor::extend<
     caf::replies_to<usage_atom, std::string>::with<UserUsage>,
     // What it counted since it started (actors/metrics_recorder.hpp), for the metrics actor.
     caf::replies_to<metrics_atom>::with<SchedulerSample>,
+    // From the resource manager: hold (true) or resume admission of new jobs, with the reason; set a pool's
+    // concurrency limit (pool, limit >= 1, reason); what each pool ran so far.
+    caf::reacts_to<admission_atom, bool, std::string>,
+    caf::reacts_to<limit_atom, std::string, uint32_t, std::string>,
+    caf::replies_to<pool_load_atom>::with<PoolLoads>,
     // Stops claiming; replies when nothing runs and everything is durable.
     caf::replies_to<drain_atom>::with<ok_atom>,
     // Stops every running attempt and hands its job back to READY without counting the attempt.
@@ -211,8 +221,14 @@ using scaling_actor = caf::typed_actor<
     // From a worker: it drains (no new jobs), its grace is over (hand its jobs back), it leaves.
     caf::reacts_to<drain_atom, std::string>, caf::reacts_to<hand_back_atom, std::string>,
     caf::replies_to<leave_atom, std::string>::with<ok_atom>,
-    // The workers (troupe workers, status).
+    // The workers (troupe workers, status), with the scaling manager's status.
     caf::replies_to<workers_atom>::with<WorkerList>,
+    // The scaling manager's status (desired count, last decision), for the metrics actor.
+    caf::replies_to<status_atom>::with<ScalingStatus>,
+    // From the node, once it published: where workers join (the scaling manager's local mode starts them).
+    caf::reacts_to<listen_atom, std::string>,
+    // The scaling manager's clock: a decision every scalingIntervalMs.
+    caf::reacts_to<tick_atom>,
     // From the supervisor: the scheduler after an engine restart (workers rejoin it).
     caf::reacts_to<engine_atom, pool_scheduler_actor>>;
 
@@ -273,4 +289,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_internal, caf::first_custom_type_id + 100)
   CAF_ADD_TYPE_ID(troupe_internal, (std::vector<troupe::attempt_report>))
   CAF_ADD_TYPE_ID(troupe_internal, (troupe::WorkerBeat))
   CAF_ADD_TYPE_ID(troupe_internal, (troupe::pool_scheduler_actor))
+  CAF_ADD_TYPE_ID(troupe_internal, (troupe::PoolLoads))
+  CAF_ADD_TYPE_ID(troupe_internal, (troupe::ScalingStatus))
 CAF_END_TYPE_ID_BLOCK(troupe_internal)

@@ -22,7 +22,8 @@ const std::set<std::string>& chart_series() {
       "depth_ready",     "depth_running",         "depth_blocked",         "depth_scheduled",
       "throughput_1s",   "throughput_1m",         "pickup_p50_1m_seconds", "pickup_p95_1m_seconds",
       "pickup_p99_1m_seconds", "slots_total",     "slots_busy",            "utilization_1m",
-      "health_score",    "memory_percent",        "cpu_percent",           "error_rate_1m"};
+      "health_score",    "memory_percent",        "cpu_percent",           "error_rate_1m",
+      "desired_workers", "workers_active",        "admission_held"};
   return names;
 }
 
@@ -36,6 +37,8 @@ struct metrics_state {
   engine_context_ptr ctx;
   gateway_internal_actor gateway;
   alert_actor alerts;
+  scaling_actor scaling;
+  std::optional<ScalingStatus> scaling_status;  // the newest answer of the scaling manager
   std::unique_ptr<metrics_windows> windows;
   std::unique_ptr<metrics_history> history;
   SchedulerSample counters;  // the newest, cumulative
@@ -75,6 +78,10 @@ void take_sample(metrics_self self) {
             auto& st = self->state;
             st.process = read_process_usage();
             auto sample = st.windows->add(counters, st.process);
+            if (st.scaling_status) {
+              (*sample.mutable_values())["desired_workers"] = st.scaling_status->desired();
+              (*sample.mutable_values())["workers_active"] = st.scaling_status->workers();
+            }
             st.counters = std::move(counters);
             if (!st.alerts) return record(self, std::move(sample));
             self->request(st.alerts, interval * 5, sample_atom::value, sample)
@@ -125,11 +132,12 @@ Dashboard dashboard_of(const metrics_state& st) {
 }
 
 metrics_actor::behavior_type metrics(metrics_self self, engine_context_ptr ctx, gateway_internal_actor gateway,
-                                     alert_actor alerts) {
+                                     alert_actor alerts, scaling_actor scaling) {
   auto& st = self->state;
   st.ctx = std::move(ctx);
   st.gateway = std::move(gateway);
   st.alerts = std::move(alerts);
+  st.scaling = std::move(scaling);
   const auto& o = st.ctx->options;
   st.windows = std::make_unique<metrics_windows>(metrics_windows::config{uint64_t{o.maxMemoryMB} << 20, 20});
   constexpr micros minute = 60'000'000;
@@ -141,7 +149,12 @@ metrics_actor::behavior_type metrics(metrics_self self, engine_context_ptr ctx, 
   return {
       [=](tick_atom) {
         auto& st = self->state;
-        self->delayed_send(self, std::chrono::milliseconds{st.ctx->options.metricsIntervalMs}, tick_atom::value);
+        auto interval = std::chrono::milliseconds{st.ctx->options.metricsIntervalMs};
+        self->delayed_send(self, interval, tick_atom::value);
+        if (st.scaling)
+          self->request(st.scaling, interval * 5, status_atom::value)
+              .then([=](ScalingStatus& s) { self->state.scaling_status = std::move(s); },
+                    [](caf::error&) {});  // no figures this time: the sample keeps the previous ones
         if (!st.sampling) take_sample(self);
       },
       [=](metrics_atom, const MetricsQuery& query) -> caf::result<SeriesSet> {
@@ -158,6 +171,7 @@ metrics_actor::behavior_type metrics(metrics_self self, engine_context_ptr ctx, 
         in.latest = &st.latest;
         in.alerts = st.alerts ? &st.last_alerts : nullptr;
         in.process = st.process;
+        in.scaling = st.scaling_status ? &*st.scaling_status : nullptr;
         in.node = st.ctx->node_name;
         in.version = TROUPE_VERSION;
         return render_prometheus(in);
@@ -169,9 +183,10 @@ metrics_actor::behavior_type metrics(metrics_self self, engine_context_ptr ctx, 
 }  // namespace
 
 metrics_actor spawn_metrics(caf::actor_system& sys, engine_context_ptr ctx, gateway_internal_actor gateway,
-                            alert_actor alerts, bool detached) {
-  if (detached) return sys.spawn<caf::detached>(metrics, std::move(ctx), std::move(gateway), std::move(alerts));
-  return sys.spawn(metrics, std::move(ctx), std::move(gateway), std::move(alerts));
+                            alert_actor alerts, scaling_actor scaling, bool detached) {
+  if (detached)
+    return sys.spawn<caf::detached>(metrics, std::move(ctx), std::move(gateway), std::move(alerts), std::move(scaling));
+  return sys.spawn(metrics, std::move(ctx), std::move(gateway), std::move(alerts), std::move(scaling));
 }
 
 }  // namespace troupe

@@ -16,9 +16,9 @@
 
 namespace troupe {
 
-// `alerts` may be null (then no alerts and no health score). `detached`: run on a thread of its own (false only
-// under CAF's test coordinator, where ticks come from the test).
+// `alerts` may be null (then no alerts and no health score); `scaling` too (then no scaling figures).
+// `detached`: run on a thread of its own (false only under CAF's test coordinator, where ticks come from the test).
 metrics_actor spawn_metrics(caf::actor_system& sys, engine_context_ptr ctx, gateway_internal_actor gateway,
-                            alert_actor alerts, bool detached);
+                            alert_actor alerts, scaling_actor scaling, bool detached);
 
 }  // namespace troupe

@@ -25,21 +25,6 @@ namespace {
 
 constexpr JobSpec::Priority lane_priority[] = {JobSpec::CRITICAL, JobSpec::HIGH, JobSpec::NORMAL, JobSpec::LOW};
 
-double seconds_between(const Transition& earlier, const Transition& later) {
-  return static_cast<double>(to_micros(later.at()) - to_micros(earlier.at())) / 1e6;
-}
-
-// The wait that just ended in `state`: from the transition that entered it (re-entries into the same state, as a
-// reprioritization makes, do not restart it) to the newest transition. Negative if the record does not say.
-double wait_in(const Job& job, Job::State state) {
-  const auto& t = job.transitions();
-  int last = t.size() - 1;
-  int i = last - 1;
-  if (i < 0 || t[i].state() != state) return -1;
-  while (i > 0 && t[i - 1].state() == state) --i;
-  return seconds_between(t[i], t[last]);
-}
-
 bool attempt_failed(const Job& job) {
   if (job.errors().empty() || job.transitions().empty()) return false;
   const auto& last = job.errors(job.errors_size() - 1);
@@ -72,10 +57,10 @@ void metrics_recorder::on_write(const Job& job, uint32_t user, uint32_t kind, Jo
   // A job that can start at once is written RUNNING in its first write (from PENDING).
   if (to == Job::RUNNING && (from == Job::READY || from == Job::PENDING)) {
     ++c.started;
-    if (auto wait = wait_in(job, Job::READY); wait >= 0) c.pickup.observe(wait);
+    if (auto wait = lifecycle::wait_in(job, Job::READY); wait >= 0) c.pickup.observe(wait);
   }
   if (from == Job::BLOCKED && to != Job::BLOCKED)
-    if (auto wait = wait_in(job, Job::BLOCKED); wait >= 0) c.blocked_wait.observe(wait);
+    if (auto wait = lifecycle::wait_in(job, Job::BLOCKED); wait >= 0) c.blocked_wait.observe(wait);
   if (from == Job::RUNNING && to != Job::RUNNING) {
     if (job.result().has_duration())
       c.run.observe(static_cast<double>(to_micros(job.result().duration())) / 1e6);

@@ -189,6 +189,8 @@ MetricsSample metrics_windows::add(const SchedulerSample& counters, const std::o
   v["slots_lost_10m"] =
       static_cast<double>(last_ten == nullptr ? 0 : increase(now_snap.slots_lost, last_ten->slots_lost));
   v["runner_stopped"] = counters.runner_stopped() ? 1 : 0;
+  v["admission_held"] = counters.admission_held() ? 1 : 0;
+  for (const auto& p : counters.pools()) v["pool:" + p.pool() + ":limit"] = p.limit();
   if (process) {
     v["rss_bytes"] = static_cast<double>(process->rss_bytes);
     if (config_.max_memory_bytes > 0)

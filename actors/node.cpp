@@ -28,6 +28,7 @@ struct node::impl {
   access_actor access;
   metrics_actor metrics;  // both null with metricsEnabled = false
   alert_actor alerts;
+  scaling_actor scaling;
   bool stopped = false;
 };
 
@@ -79,7 +80,8 @@ caf::expected<std::unique_ptr<node>> node::start(caf::actor_system& system, cons
   ctx->wall = std::move(wall);
   ctx->workers = std::make_shared<worker_pool>(options.workerPoolSize);
 
-  auto state = std::make_unique<impl>(impl{system, ctx, spawn_supervisor(system, ctx, detached), {}, {}, {}, {}, false});
+  auto state = std::make_unique<impl>(
+      impl{system, ctx, spawn_supervisor(system, ctx, detached), {}, {}, {}, {}, {}, false});
   caf::scoped_actor self{system};
   caf::error failure;
   self->request(state->supervisor, std::chrono::seconds{30}, gateway_atom::value)
@@ -92,14 +94,16 @@ caf::expected<std::unique_ptr<node>> node::start(caf::actor_system& system, cons
   if (!failure) {
     if (options.metricsEnabled) {
       state->alerts = spawn_alerts(system, ctx, detached);
-      state->metrics = spawn_metrics(system, ctx, state->gateway, state->alerts, detached);
+      state->metrics = spawn_metrics(system, ctx, state->gateway, state->alerts, scaling, detached);
     }
-    auto access = spawn_access(system, ctx, state->gateway, observers{state->metrics, state->alerts, scaling}, detached);
+    auto access =
+        spawn_access(system, ctx, state->gateway, observers{state->metrics, state->alerts, scaling}, detached);
     if (access)
       state->access = std::move(*access);
     else
       failure = std::move(access.error());
   }
+  state->scaling = scaling;
   if (failure) {
     self->send_exit(state->supervisor, caf::exit_reason::kill);
     if (state->metrics) self->send_exit(state->metrics, caf::exit_reason::kill);
@@ -120,6 +124,10 @@ access_actor node::access() const { return impl_->access; }
 caf::actor node::supervisor() const { return caf::actor_cast<caf::actor>(impl_->supervisor); }
 
 const engine_context& node::context() const { return *impl_->ctx; }
+
+void node::listening_at(const std::string& host_port) {
+  if (impl_->scaling) caf::anon_send(impl_->scaling, listen_atom::value, host_port);
+}
 
 void node::shutdown(std::chrono::milliseconds grace) {
   if (impl_->stopped) return;

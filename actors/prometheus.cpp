@@ -153,6 +153,29 @@ std::string render_prometheus(const prometheus_input& in) {
            c.slots_total() - std::min(c.slots_total(), c.slots_busy()));
   w.family("troupe_slots_lost_total", "counter", "Slots whose job actor died (lost workers).");
   w.sample("troupe_slots_lost_total", {}, static_cast<double>(c.slots_lost()));
+  w.family("troupe_admission_held", "gauge", "1 while memory-aware admission holds new jobs (memoryThreshold).");
+  w.sample("troupe_admission_held", {}, c.admission_held() ? 1 : 0);
+  w.family("troupe_admission_holds_total", "counter", "Times memory-aware admission held new jobs.");
+  w.sample("troupe_admission_holds_total", {}, static_cast<double>(c.admission_holds()));
+  w.family("troupe_pool_slots", "gauge", "Slots of each pool (the node's own and each worker's).");
+  for (const auto& p : c.pools()) w.sample("troupe_pool_slots", {{"pool", p.pool()}}, p.slots());
+  w.family("troupe_pool_concurrency_limit", "gauge",
+           "Jobs each pool may run at once (adaptiveThrottling; the reason is in troupe status).");
+  for (const auto& p : c.pools()) w.sample("troupe_pool_concurrency_limit", {{"pool", p.pool()}}, p.limit());
+  w.family("troupe_pool_concurrency_changes_total", "counter", "Changes of each pool's concurrency limit.");
+  for (const auto& p : c.pools())
+    w.sample("troupe_pool_concurrency_changes_total", {{"pool", p.pool()}}, static_cast<double>(p.changes_total()));
+  if (in.scaling != nullptr) {
+    const auto& s = *in.scaling;
+    w.family("troupe_desired_workers", "gauge",
+             "Worker nodes the scaling manager wants (scalingMode; for external autoscalers in mode off).");
+    w.sample("troupe_desired_workers", {{"mode", s.mode()}}, s.desired());
+    w.family("troupe_workers_active", "gauge", "Worker nodes joined and taking jobs.");
+    w.sample("troupe_workers_active", {}, s.workers());
+    w.family("troupe_scaling_decisions_total", "counter", "Changes of the desired worker count, by direction.");
+    w.sample("troupe_scaling_decisions_total", {{"action", "up"}}, static_cast<double>(s.ups_total()));
+    w.sample("troupe_scaling_decisions_total", {{"action", "down"}}, static_cast<double>(s.downs_total()));
+  }
   w.family("troupe_worker_utilization_ratio", "gauge", "Busy slots over all slots, averaged over the last minute.");
   w.sample("troupe_worker_utilization_ratio", {}, value_of(in.latest, "utilization_1m") / 100);
 

@@ -17,6 +17,7 @@ struct prometheus_input {
   const MetricsSample* latest = nullptr;      // the newest sample (rates, windows, trends)
   const AlertList* alerts = nullptr;          // null: no alert actor (no health score, no alerts)
   std::optional<process_usage> process = {};
+  const ScalingStatus* scaling = nullptr;     // null: the scaling manager has not answered yet
   std::string node = {};
   std::string version = {};
 };

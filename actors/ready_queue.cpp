@@ -89,9 +89,18 @@ uint32_t ready_queue::flow_of(flow_key key, int level) {
 
 void ready_queue::push(int lane, uint64_t seq, uint64_t id, flow_key key, micros enqueued_at,
                        std::string record) {
-  if (cached_bytes_ + record.size() > config_.cache_bytes) record = std::string{};
+  if (!caching_ || cached_bytes_ + record.size() > config_.cache_bytes) record = std::string{};
   append(flow_of(key, level_of(lane)), new_entry(queued{seq, id, enqueued_at, lane, none, std::move(record)}));
   ++kinds_[key.kind].queued;
+}
+
+size_t ready_queue::set_caching(bool on) {
+  caching_ = on;
+  if (on) return 0;
+  size_t freed = cached_bytes_;
+  for (auto& e : entries_) std::string{}.swap(e.record);
+  cached_bytes_ = 0;
+  return freed;
 }
 
 void ready_queue::remove(uint64_t id, int lane, uint64_t seq, flow_key key) {

@@ -117,6 +117,9 @@ class ready_queue {
   size_t size() const;
   bool empty() const { return size() == 0; }
   size_t cached_bytes() const { return cached_bytes_; }
+  // Memory pressure (admission held): off drops every record kept in entries (their jobs' records are read back
+  // from the store when claimed) and keeps no new ones until it is on again. Returns the bytes it freed.
+  size_t set_caching(bool on);
   // Jobs moved up a lane by aging, since construction (a job moved twice counts twice).
   uint64_t aged() const { return aged_; }
 
@@ -230,6 +233,7 @@ class ready_queue {
   std::array<size_t, lane_count> queued_{};  // entries held, by original lane, removed ones included
   std::array<size_t, lane_count> removed_in_lane_{};
   size_t cached_bytes_ = 0;
+  bool caching_ = true;
   uint64_t aged_ = 0;
   micros next_aging_ = INT64_MIN;
 };

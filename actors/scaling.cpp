@@ -1,5 +1,6 @@
 #include "actors/scaling.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <map>
@@ -13,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
+#include "actors/scaling_manager.hpp"
 #include "schemas/time.hpp"
 
 namespace troupe {
@@ -33,6 +35,8 @@ struct scaling_state {
   std::map<std::string, registered_worker> workers;             // by name
   std::unordered_map<caf::actor_addr, std::string> by_agent;   // agent -> name
   std::deque<WorkerInfo> departed;                              // lost and left, newest first
+  std::unique_ptr<scaling_manager> manager;                     // desired count and local/command modes
+  bool deciding = false;                                        // a tick waits for the scheduler's status
 };
 
 using scaling_self = scaling_actor::stateful_pointer<scaling_state>;
@@ -148,15 +152,44 @@ caf::result<WorkerList> list(scaling_self self) {
               }
             }
             for (const auto& d : st.departed) *out.add_workers() = d;
+            *out.mutable_scaling() = st.manager->status();
             rp.deliver(std::move(out));
           },
           [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
   return rp;
 }
 
+uint32_t active_workers(const scaling_state& st) {
+  return static_cast<uint32_t>(std::count_if(st.workers.begin(), st.workers.end(), [](const auto& w) {
+    return w.second.info.state() == WorkerInfo::ACTIVE;
+  }));
+}
+
+// One decision of the scaling manager, on the scheduler's status; the next tick is armed by the caller.
+void decide(scaling_self self) {
+  auto& st = self->state;
+  if (st.deciding) return;
+  st.deciding = true;
+  auto interval = std::chrono::milliseconds{st.ctx->options.scalingIntervalMs};
+  self->request(st.scheduler, interval * 2, status_atom::value)
+      .then(
+          [=](NodeStatus& status) {
+            auto& st = self->state;
+            st.deciding = false;
+            st.manager->tick(status, active_workers(st));
+          },
+          [=](caf::error& err) {
+            // The engine restarts, or the scheduler is busy: no decision this interval.
+            spdlog::debug("scaling: no status from the scheduler: {}", describe(err));
+            self->state.deciding = false;
+          });
+}
+
 scaling_actor::behavior_type scaling(scaling_self self, engine_context_ptr ctx, pool_scheduler_actor scheduler) {
   self->state.ctx = std::move(ctx);
   self->state.scheduler = std::move(scheduler);
+  self->state.manager = std::make_unique<scaling_manager>(self->state.ctx);
+  if (self->state.ctx->options.scalingIntervalMs > 0) self->send(self, tick_atom::value);
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
     auto it = st.by_agent.find(msg.source);
@@ -221,6 +254,17 @@ scaling_actor::behavior_type scaling(scaling_self self, engine_context_ptr ctx, 
         return rp;
       },
       [=](workers_atom) { return list(self); },
+      [=](status_atom) {
+        auto out = self->state.manager->status();
+        out.set_workers(active_workers(self->state));
+        return out;
+      },
+      [=](listen_atom, std::string& host_port) { self->state.manager->set_join_address(std::move(host_port)); },
+      [=](tick_atom) {
+        auto& st = self->state;
+        self->delayed_send(self, std::chrono::milliseconds{st.ctx->options.scalingIntervalMs}, tick_atom::value);
+        decide(self);
+      },
       [=](engine_atom, pool_scheduler_actor& scheduler) {
         auto& st = self->state;
         st.scheduler = std::move(scheduler);

@@ -17,6 +17,8 @@
 //   lease the job's record still holds).
 // - After an engine restart the supervisor hands over the new scheduler; registered workers are asked to rejoin.
 // Lost and left workers are listed for a while (the latest 100).
+// It also runs the scaling manager (actors/scaling_manager.hpp): a decision every scalingIntervalMs (0, for tests
+// only: none).
 
 #include <caf/fwd.hpp>
 

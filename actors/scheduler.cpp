@@ -310,6 +310,9 @@ SchedulerSample metrics_sample_of(const scheduler_state& st) {
   out.set_slots_busy(busy);
   out.set_slots_lost(st.slots_lost);
   out.set_runner_stopped(st.runner_stopped);
+  out.set_admission_held(st.admission.held());
+  out.set_admission_holds(st.admission.holds_total());
+  fill_pool_limits(st, out.mutable_pools());
   return out;
 }
 
@@ -357,6 +360,8 @@ NodeStatus status_of(scheduler_self self) {
   out.set_accepting(!st.draining);
   out.set_durability(to_string(st.ctx->options.durability));
   for (const auto& name : st.ctx->kinds->names()) out.add_kinds(name);
+  *out.mutable_admission() = st.admission;
+  fill_pool_limits(st, out.mutable_pools());
   return out;
 }
 
@@ -459,6 +464,11 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
       [=](leave_atom, const std::string& pool, const std::string& why) { return remove_pool(self, pool, why); },
       [=](report_atom, std::vector<attempt_report>& reports) { return apply_reports(self, reports); },
       [=](workers_atom) { return pool_list(self->state); },
+      [=](admission_atom, bool held, const std::string& reason) { set_admission(self, held, reason); },
+      [=](limit_atom, const std::string& pool, uint32_t limit, const std::string& reason) {
+        set_pool_limit(self, pool, limit, reason);
+      },
+      [=](pool_load_atom) { return pool_loads(self->state); },
       [=](drain_atom) -> caf::result<ok_atom> {
         auto& st = self->state;
         st.draining = true;

@@ -264,4 +264,23 @@ storage::status restore_pauses(scheduler_self self) {
   });
 }
 
+void set_admission(scheduler_self self, bool held, const std::string& reason) {
+  auto& st = self->state;
+  auto& a = st.admission;
+  if (held != a.held()) {
+    set_timestamp(a.mutable_since(), st.ctx->wall->now());
+    if (held) a.set_holds_total(a.holds_total() + 1);
+    // Cleanup under pressure: the records cached for queued jobs go (they are read back when claimed).
+    auto freed = st.ready.set_caching(!held);
+    if (held)
+      spdlog::warn("scheduler: admission held: {}; dropped {:.1f} MiB of cached queued records", reason,
+                   static_cast<double>(freed) / (1 << 20));
+    else
+      spdlog::info("scheduler: admission resumed: {}", reason);
+  }
+  a.set_held(held);
+  a.set_reason(reason);
+  if (!held) dispatch(self);
+}
+
 }  // namespace troupe

@@ -179,6 +179,7 @@ void on_outcome(scheduler_self self, job_id id, uint32_t attempt, uint64_t token
     return;
   }
   auto stop = it->second.stop;
+  count_pool_finish(st, it->second.slot, result);
   release_slot(self, it->second.slot);
   st.running.erase(it);
   finish(self, std::move(job), stop, std::move(result), duration);
@@ -234,8 +235,8 @@ void fail_attempts_in(scheduler_self self, uint32_t slot, const caf::error& reas
 }
 
 bool can_start_at_once(scheduler_state& st, ready_queue::flow_key key) {
-  return !st.draining && !st.runner_stopped && st.ready.empty() && st.loading.empty() && st.free_total > 0 &&
-         placeable(st, key.kind) && st.ready.may_start(key);
+  return !st.draining && !st.runner_stopped && !st.admission.held() && st.ready.empty() && st.loading.empty() &&
+         st.free_total > 0 && placeable(st, key.kind) && st.ready.may_start(key);
 }
 
 void start_attempt_in(scheduler_self self, Job job, uint32_t slot, const storage::job_position* before) {
@@ -249,6 +250,7 @@ void start_attempt_in(scheduler_self self, Job job, uint32_t slot, const storage
   // A worker's attempt names the worker in its transition, so a job's history says where each attempt ran.
   lifecycle::start_attempt(job, lease, st.ctx->wall->now(), pool.remote ? "on worker " + pool.name : std::string{});
   auto token = lease.token();
+  count_pool_start(st, slot, job);
   write_job(st, job, before);
   auto id = job.id();
   auto& run = st.running[id];
@@ -402,7 +404,7 @@ void on_committed(scheduler_self self, after_commit& done) {
 
 void dispatch(scheduler_self self) {
   auto& st = self->state;
-  if (st.draining || st.runner_stopped) return;
+  if (st.draining || st.runner_stopped || st.admission.held()) return;
   size_t budget = st.ctx->options.maxJobsPerRun;
   size_t claim_cap = st.ctx->options.batchClaimSize;
   std::vector<pending_claim> to_load;

@@ -79,6 +79,18 @@ uint32_t find_pool(const scheduler_state& st, const std::string& name) {
 void withdraw_free(scheduler_state& st, pool_entry& p) {
   st.free_total -= static_cast<uint32_t>(p.free.size());
   p.free.clear();
+  p.held.clear();
+}
+
+// A free slot of an accepting pool: offered, or held back while the pool runs and offers as many as its limit.
+// Returns whether it was offered (the caller counts it).
+bool offer_or_hold(pool_entry& p, uint32_t slot) {
+  if (p.busy + p.free.size() < p.limit) {
+    p.free.push_back(slot);
+    return true;
+  }
+  p.held.push_back(slot);
+  return false;
 }
 
 }  // namespace
@@ -122,8 +134,7 @@ void return_slot(scheduler_state& st, uint32_t slot) {
   auto& p = st.pools[s.pool];
   --p.busy;
   if (!s.alive || !p.accepts()) return;
-  p.free.push_back(slot);
-  count_free(st, p, +1);
+  if (offer_or_hold(p, slot)) count_free(st, p, +1);
 }
 
 void add_slots(scheduler_self self, const pool_offer& offer, std::vector<slot_actor>& handles) {
@@ -145,18 +156,19 @@ void add_slots(scheduler_self self, const pool_offer& offer, std::vector<slot_ac
   }
   auto& p = st.pools[index];
   bool was_accepting = p.accepts();
+  auto free_before = p.free.size();
   for (auto& h : handles) {
     auto slot = static_cast<uint32_t>(st.slots.size());
     self->monitor(h);
     st.slot_by_addr[h.address()] = slot;
     st.slots.push_back(slot_entry{std::move(h), index, true, false});
     ++p.alive;
-    if (p.accepts()) p.free.push_back(slot);
+    if (p.accepts()) offer_or_hold(p, slot);
   }
   if (p.accepts() && !was_accepting) {
     recompute_placement(st);
   } else if (p.accepts()) {
-    auto added = static_cast<int>(handles.size());
+    auto added = static_cast<int>(p.free.size() - free_before);
     st.free_total += added;
     for (auto k : p.tracked) {
       bool was_zero = st.kind_free[k] == 0;
@@ -251,6 +263,7 @@ void forget_slot(scheduler_state& st, uint32_t slot, bool lost) {
     p.free.erase(it);
     count_free(st, p, -1);
   }
+  if (auto it = std::find(p.held.begin(), p.held.end(), slot); it != p.held.end()) p.held.erase(it);
   if (p.alive == 0) recompute_placement(st);
 }
 
@@ -351,6 +364,77 @@ caf::result<uint32_t> apply_reports(scheduler_self self, std::vector<attempt_rep
             rp.deliver(std::move(err));
           });
   return rp;
+}
+
+void set_pool_limit(scheduler_self self, const std::string& name, uint32_t limit, const std::string& reason) {
+  auto& st = self->state;
+  auto index = find_pool(st, name);
+  if (index == no_pool || st.pools[index].gone || limit == 0) return;
+  auto& p = st.pools[index];
+  auto before = std::min(p.limit, p.alive);
+  if (std::min(limit, p.alive) != before) {
+    spdlog::info("scheduler: pool {} may run {} of its {} slots' jobs at once (was {}): {}", name,
+                 std::min(limit, p.alive), p.alive, before, reason);
+    ++p.limit_changes;
+  }
+  p.limit = limit;
+  p.limit_reason = reason;
+  p.limit_changed_at = st.ctx->wall->now();
+  while (!p.free.empty() && p.busy + p.free.size() > p.limit) {
+    p.held.push_back(p.free.back());
+    p.free.pop_back();
+    count_free(st, p, -1);
+  }
+  while (!p.held.empty() && p.accepts() && p.busy + p.free.size() < p.limit) {
+    p.free.push_back(p.held.back());
+    p.held.pop_back();
+    count_free(st, p, +1);
+  }
+  dispatch(self);
+}
+
+void count_pool_start(scheduler_state& st, uint32_t slot, const Job& job) {
+  auto& p = st.pools[st.slots[slot].pool];
+  ++p.started;
+  if (auto wait = lifecycle::wait_in(job, Job::READY); wait > 0) p.pickup_seconds += wait;
+}
+
+void count_pool_finish(scheduler_state& st, uint32_t slot, const outcome& result) {
+  auto& p = st.pools[st.slots[slot].pool];
+  ++p.finished;
+  if (!result.ok() && result.code != outcome::status::cancelled) ++p.failed;
+}
+
+PoolLoads pool_loads(const scheduler_state& st) {
+  PoolLoads out;
+  for (const auto& p : st.pools) {
+    if (p.gone) continue;
+    auto* l = out.add_pools();
+    l->set_pool(p.name);
+    l->set_slots(p.alive);
+    l->set_busy(p.busy);
+    l->set_limit(std::min(p.limit, p.alive));
+    l->set_started(p.started);
+    l->set_finished(p.finished);
+    l->set_failed(p.failed);
+    l->set_pickup_seconds(p.pickup_seconds);
+  }
+  out.set_backlog(st.ready.size());
+  return out;
+}
+
+void fill_pool_limits(const scheduler_state& st, google::protobuf::RepeatedPtrField<PoolLimit>* out) {
+  for (const auto& p : st.pools) {
+    if (p.gone) continue;
+    auto* l = out->Add();
+    l->set_pool(p.name);
+    l->set_slots(p.alive);
+    l->set_limit(std::min(p.limit, p.alive));
+    l->set_busy(p.busy);
+    l->set_reason(p.limit_reason);
+    if (p.limit_changed_at > 0) set_timestamp(l->mutable_changed_at(), p.limit_changed_at);
+    l->set_changes_total(p.limit_changes);
+  }
 }
 
 WorkerList pool_list(const scheduler_state& st) {

@@ -67,10 +67,22 @@ struct pool_entry {
   std::vector<uint32_t> kinds;        // the kinds it runs (ready queue kind keys), sorted
   std::vector<std::string> kind_names;  // and their names, sorted
   std::vector<uint32_t> tracked;      // those of its kinds not run by every accepting pool (placement counts them)
-  std::vector<uint32_t> free;         // its free slots, while it accepts
+  std::vector<uint32_t> free;         // its free slots, while it accepts (at most `limit` minus busy)
+  std::vector<uint32_t> held;         // free slots the concurrency limit keeps back
   uint32_t alive = 0;                 // slots alive
   uint32_t busy = 0;                  // slots holding a job
   uint64_t requeued = 0;              // jobs sent back to READY because it was lost
+  // Concurrency (resource manager, adaptiveThrottling): jobs it may run at once, why, when it last changed.
+  uint32_t limit = UINT32_MAX;
+  std::string limit_reason;
+  micros limit_changed_at = 0;
+  uint64_t limit_changes = 0;
+  // What it ran since it came (the resource manager takes differences): attempts started and the sum of their
+  // pickup latencies, attempts finished and of those failed.
+  uint64_t started = 0;
+  double pickup_seconds = 0;
+  uint64_t finished = 0;
+  uint64_t failed = 0;
   bool accepts() const { return !draining && !gone && alive > 0; }
   bool runs(uint32_t kind) const { return std::binary_search(kinds.begin(), kinds.end(), kind); }
 };
@@ -225,6 +237,7 @@ struct scheduler_state {
 
   bool draining = false;
   bool runner_stopped = false;  // an operator stopped dispatch (durable: meta "runner_stopped")
+  Admission admission;          // memory-aware admission (resource manager): held, no job starts
   std::vector<caf::typed_response_promise<ok_atom>> drain_promises;
 
   backoff_policy node_retry;                                  // from the retry* options
@@ -277,6 +290,9 @@ storage::status restore_pauses(scheduler_self self);
 std::string operator_name(const std::string& by);
 // Records a node-wide control (who, now, what) in the next commit and the log; keeps the latest 1,000.
 void record_control(scheduler_self self, const std::string& by, std::string what);
+// The resource manager's order (actors/resources.cpp): hold (no job starts; the cache of queued records is
+// dropped) or resume admission, with the reason.
+void set_admission(scheduler_self self, bool held, const std::string& reason);
 // Whether the scheduler is changing the job (a claim, an attempt, a write in flight).
 bool in_flight(const scheduler_state& st, job_id id);
 
@@ -346,6 +362,15 @@ void hand_back_pool(scheduler_self self, const std::string& pool);
 uint32_t remove_pool(scheduler_self self, const std::string& pool, const std::string& why);
 caf::result<uint32_t> apply_reports(scheduler_self self, std::vector<attempt_report>& reports);
 WorkerList pool_list(const scheduler_state& st);
+// The resource manager's order (actors/resources.cpp): set a pool's concurrency limit (slots above it are kept
+// back until it rises; running jobs are never stopped for it).
+void set_pool_limit(scheduler_self self, const std::string& pool, uint32_t limit, const std::string& reason);
+// What each pool ran so far, for the resource manager; and each pool's limit, for status and metrics.
+PoolLoads pool_loads(const scheduler_state& st);
+void fill_pool_limits(const scheduler_state& st, google::protobuf::RepeatedPtrField<PoolLimit>* out);
+// An attempt started in, or finished from, `slot`: counted for its pool.
+void count_pool_start(scheduler_state& st, uint32_t slot, const Job& job);
+void count_pool_finish(scheduler_state& st, uint32_t slot, const outcome& result);
 // A slot died: a local slot's attempt fails; a worker's slot's job goes back to READY with the attempt counted.
 void on_slot_down(scheduler_self self, const caf::down_msg& msg);
 // Takes a job whose worker was lost (the claim was durable) back to READY with the attempt counted: the record

@@ -12,6 +12,7 @@
 #include "actors/journal.hpp"
 #include "actors/pool.hpp"
 #include "actors/reader.hpp"
+#include "actors/resources.hpp"
 #include "actors/retention.hpp"
 #include "actors/scaling.hpp"
 #include "actors/scheduler.hpp"
@@ -39,6 +40,7 @@ struct supervisor_state {
   retention_actor retention;
   gateway_internal_actor gateway;
   scaling_actor scaling;
+  resource_actor resources;
 
   phase current = phase::running;
   std::unordered_set<caf::actor_addr> awaiting_exit;
@@ -92,6 +94,7 @@ void stop_actors(supervisor_self self) {
   st.current = supervisor_state::phase::stopping;
   stop_and_await(self, st.gateway, caf::exit_reason::user_shutdown);
   stop_and_await(self, st.scaling, caf::exit_reason::user_shutdown);
+  stop_and_await(self, st.resources, caf::exit_reason::user_shutdown);
   stop_and_await(self, st.pool, caf::exit_reason::user_shutdown);
   stop_and_await(self, st.scheduler, caf::exit_reason::user_shutdown);
   stop_and_await(self, st.deps, caf::exit_reason::user_shutdown);
@@ -161,11 +164,12 @@ void finish_restart(supervisor_self self) {
   spawn_engine(self);
   self->send(st.gateway, engine_atom::value, st.scheduler, st.reader);
   self->send(st.scaling, engine_atom::value, caf::actor_cast<pool_scheduler_actor>(st.scheduler));
+  self->send(st.resources, engine_atom::value, st.scheduler);
   st.current = supervisor_state::phase::running;
 }
 
 // Forgets the handle of an actor that exited; returns which one it was.
-enum class member { journal, scheduler, deps, pool, reader, retention, gateway, scaling, other };
+enum class member { journal, scheduler, deps, pool, reader, retention, gateway, scaling, resources, other };
 
 template <class Handle>
 bool forget(Handle& h, const caf::actor_addr& addr) {
@@ -183,6 +187,7 @@ member forget_member(supervisor_state& st, const caf::actor_addr& addr) {
   if (forget(st.retention, addr)) return member::retention;
   if (forget(st.gateway, addr)) return member::gateway;
   if (forget(st.scaling, addr)) return member::scaling;
+  if (forget(st.resources, addr)) return member::resources;
   return member::other;
 }
 
@@ -218,7 +223,10 @@ void on_down(supervisor_self self, const caf::down_msg& msg) {
       return;
     case member::gateway:
     case member::scaling:
-      st.failure = make_error(ec::internal, std::string{who == member::gateway ? "the gateway" : "the scaling actor"} +
+    case member::resources:
+      st.failure = make_error(ec::internal, std::string{who == member::gateway   ? "the gateway"
+                                                        : who == member::scaling ? "the scaling actor"
+                                                                                 : "the resource manager"} +
                                                 " failed: " + describe(msg.reason));
       spdlog::critical("{}", describe(st.failure));
       stop_actors(self);
@@ -249,6 +257,8 @@ supervisor_actor::behavior_type supervisor(supervisor_self self, engine_context_
   watch(self, st.gateway);
   st.scaling = spawn_scaling(self->home_system(), st.ctx, caf::actor_cast<pool_scheduler_actor>(st.scheduler));
   watch(self, st.scaling);
+  st.resources = spawn_resources(self->home_system(), st.ctx, st.scheduler);
+  watch(self, st.resources);
   return {
       [=](gateway_atom) { return self->state.gateway; },
       [=](scaling_atom) { return self->state.scaling; },

@@ -176,4 +176,13 @@ void cancel(Job& job, micros now, std::string_view reason) {
   enter(job, Job::CANCELLED, now, reason.empty() ? std::string_view{"cancelled"} : reason);
 }
 
+double wait_in(const Job& job, Job::State state) {
+  const auto& t = job.transitions();
+  int last = t.size() - 1;
+  int i = last - 1;
+  if (i < 0 || t[i].state() != state) return -1;
+  while (i > 0 && t[i - 1].state() == state) --i;
+  return static_cast<double>(to_micros(t[last].at()) - to_micros(t[i].at())) / 1e6;
+}
+
 }  // namespace troupe::lifecycle

@@ -88,4 +88,9 @@ void reprioritize(Job& job, JobSpec::Priority priority, micros now, uint64_t rea
 // Any non-terminal state -> CANCELLED. REQUIRES: !is_terminal(job.state()).
 void cancel(Job& job, micros now, std::string_view reason);
 
+// The wait that just ended in `state`, in seconds: from the transition that entered it (re-entries into the same
+// state, as a reprioritization makes, do not restart it) to the newest transition. Negative if the record does not
+// say (its previous transition is not in `state`).
+double wait_in(const Job& job, Job::State state);
+
 }  // namespace troupe::lifecycle

@@ -92,6 +92,9 @@ int run_node(const std::string& command, node_options opts, bool demo) {
     return fail(command, make_error(ec::unavailable, "cannot listen on " + opts.listen + ": " + sys.render(bound.error())));
   }
   auto address = host + ":" + std::to_string(*bound);
+  // Workers started here (scalingMode local) join over loopback when the node listens on every address.
+  bool any_address = host == "0.0.0.0" || host == "::" || host == "[::]";
+  n.listening_at((any_address ? std::string{"127.0.0.1"} : host) + ":" + std::to_string(*bound));
 
   // The HTTP/JSON API (docs/api.md), started before node.addr is written: once node.addr exists, both listen.
   std::unique_ptr<api::http_server> http;

@@ -50,6 +50,9 @@ class node {
   // The supervisor (to monitor the node: it exits with an error when the node failed).
   caf::actor supervisor() const;
   const engine_context& context() const;
+  // Tells the node where peers reach it (HOST:PORT), once it published its access actor: the workers that the
+  // scaling manager starts (scalingMode local) join there.
+  void listening_at(const std::string& host_port);
 
   // Stops the node: no new jobs are accepted or claimed; running jobs get `grace` to finish, after which they are
   // stopped and handed back to READY without counting the attempt; every write is made durable; the actors exit.

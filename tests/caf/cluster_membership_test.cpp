@@ -46,6 +46,7 @@ pool_scheduler_actor::behavior_type stub_scheduler(pool_scheduler_actor::pointer
       },
       [=](drain_atom, const std::string& pool) { log->drains.push_back(pool); },
       [=](hand_back_atom, const std::string&) {},
+      [=](status_atom) { return NodeStatus{}; },
       [=](leave_atom, const std::string& pool, const std::string& why) -> uint32_t {
         log->leaves.emplace_back(pool, why);
         return 0;
@@ -96,6 +97,7 @@ struct fixture : fixture_base {
     ctx->options.clusterSecret = "s3cret";
     ctx->node_name = "earth";
     ctx->wall = make_system_clock();
+    ctx->options.scalingIntervalMs = 0;  // no periodic decision: run() fires timers until nothing moves
     stub = earth.sys.spawn(stub_scheduler, log);
     scaling = spawn_scaling(earth.sys, ctx, stub);
     front_actor = earth.sys.spawn(front, scaling);

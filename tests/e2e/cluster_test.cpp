@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <map>
 
@@ -351,6 +352,72 @@ BOOST_AUTO_TEST_CASE(over_tls_a_worker_joins_and_the_cli_talks_to_the_node) {
   // Without TLS the node does not answer: the CLI fails instead of hanging.
   auto plain = node.run({"status", "--request-timeout", "5s"});
   BOOST_CHECK_NE(plain.exit_code, 0);
+}
+
+// Whether process `pid` is gone (or a zombie left for init to reap: it runs nothing).
+bool process_gone(uint64_t pid) {
+  std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string text;
+  if (!std::getline(stat, text)) return true;
+  auto close = text.rfind(')');
+  return close != std::string::npos && close + 2 < text.size() && text[close + 2] == 'Z';
+}
+
+BOOST_AUTO_TEST_CASE(local_scaling_starts_worker_processes_for_a_backlog_and_drains_them_when_it_is_gone) {
+  temp_dir dir;
+  node_process node{dir.path() + "/node",
+                    scheduler_flags({"--nodeName", "auto", "--scalingMode", "local", "--minWorkers", "1",
+                                     "--maxWorkers", "2", "--targetQueueDepth", "4", "--scalingIntervalMs", "200",
+                                     "--scaleUpCooldownMs", "0", "--scaleDownCooldownMs", "1000",
+                                     "--scalingWorkerSlots", "2", "--shutdownGraceMs", "5000"}),
+                    dir.path()};
+  node.start();
+  node_client c{node};
+  // minWorkers: one worker process is started and joins like any worker.
+  await_worker(*c.c, "auto-auto-1", WorkerInfo::ACTIVE, 2);
+  auto first = worker_named(*c.c, "auto-auto-1");
+  BOOST_REQUIRE(first);
+  BOOST_CHECK_NE(first->pid(), 0u);
+
+  // A backlog of 40 jobs, far over targetQueueDepth 4 x scaleUpThreshold 1.5 per worker: a second worker.
+  std::vector<JobSpec> specs(40, sleep_spec(150));
+  auto ids = c->submit(specs);
+  BOOST_REQUIRE_MESSAGE(ids, test::error_text(ids));
+  await_worker(*c.c, "auto-auto-2", WorkerInfo::ACTIVE, 2);
+  auto second = worker_named(*c.c, "auto-auto-2");
+  BOOST_REQUIRE(second);
+  auto done = c->wait(*ids, std::chrono::minutes{2});
+  BOOST_REQUIRE_MESSAGE(done, test::error_text(done));
+  int on_second = 0;
+  for (const auto& job : *done) {
+    BOOST_CHECK_EQUAL(Job::State_Name(job.state()), "SUCCEEDED");
+    for (const auto& t : job.transitions()) on_second += t.reason() == "on worker auto-auto-2" ? 1 : 0;
+  }
+  BOOST_CHECK_GT(on_second, 0);
+
+  // The backlog is gone: after the cooldown the newest worker is drained, leaves, and its process exits.
+  await_worker(*c.c, "auto-auto-2", WorkerInfo::LEFT, 0, 60s);
+  wait_until([&] { return process_gone(second->pid()); }, 30s, "the drained worker process exits");
+  BOOST_CHECK(worker_in_state(*c.c, "auto-auto-1", WorkerInfo::ACTIVE));
+
+  // The node reaps the exited process at its next decision: then it runs one worker process.
+  caf::expected<NodeStatus> status = NodeStatus{};
+  wait_until([&] { return (status = c->status()) && status->scaling().managed_size() == 1; }, 30s,
+             "the node lists one worker process it runs");
+  const auto& scaling = status->scaling();
+  BOOST_CHECK_EQUAL(scaling.mode(), "local");
+  BOOST_CHECK_EQUAL(scaling.desired(), 1u);
+  BOOST_CHECK_GE(scaling.ups_total(), 2u);   // to minWorkers, then for the backlog
+  BOOST_CHECK_GE(scaling.downs_total(), 1u);
+  BOOST_REQUIRE_GE(scaling.changes_size(), 2);
+  BOOST_CHECK_EQUAL(scaling.changes(0).action(), "down");
+  BOOST_CHECK_MESSAGE(scaling.changes(0).reason().find("under targetQueueDepth") != std::string::npos,
+                      scaling.changes(0).reason());
+  BOOST_CHECK_EQUAL(scaling.managed(0), "auto-auto-1");
+
+  // The node stops: its remaining worker drains and exits with it.
+  BOOST_CHECK_EQUAL(node.stop(SIGTERM, 60s), 0);
+  wait_until([&] { return process_gone(first->pid()); }, 30s, "the last worker process exits after the node");
 }
 
 }  // namespace

@@ -212,6 +212,10 @@ BOOST_AUTO_TEST_CASE(runner_stopped_is_information) {
   check_rule_life("runner_stopped", Alert::INFO, {{"runner_stopped", 1}}, {}, {{"runner_stopped", 0}});
 }
 
+BOOST_AUTO_TEST_CASE(held_admission_is_critical) {
+  check_rule_life("admission_held", Alert::CRITICAL, {{"admission_held", 1}}, {}, {{"admission_held", 0}});
+}
+
 BOOST_AUTO_TEST_CASE(messages_name_the_figures) {
   alerts_fixture a;
   a.sample(0, {{"error_rate_1m", 40}, {"attempts_ended_1m", 25}, {"backlog", 2000}, {"backlog_growth_per_s", 5},

@@ -306,7 +306,7 @@ struct metrics_fixture {
   metrics_actor metrics;
 
   metrics_fixture() {
-    metrics = spawn_metrics(f.sys(), f.context_ptr(), f.gateway(), alert_actor{}, /*detached=*/false);
+    metrics = spawn_metrics(f.sys(), f.context_ptr(), f.gateway(), alert_actor{}, scaling_actor{}, /*detached=*/false);
     f.run();
   }
   ~metrics_fixture() {

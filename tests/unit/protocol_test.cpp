@@ -445,6 +445,28 @@ WorkerBeat sample(const sample_context&, tag<WorkerBeat>) {
   return b;
 }
 
+PoolLoads sample(const sample_context&, tag<PoolLoads>) {
+  PoolLoads l;
+  auto* p = l.add_pools();
+  p->set_pool("vm/local");
+  p->set_slots(15);
+  p->set_limit(7);
+  p->set_finished(1000);
+  p->set_pickup_seconds(1.5);
+  l.set_backlog(42);
+  return l;
+}
+
+ScalingStatus sample(const sample_context&, tag<ScalingStatus>) {
+  ScalingStatus s;
+  s.set_mode("local");
+  s.set_desired(3);
+  s.mutable_last()->set_action("up");
+  s.mutable_last()->set_reason("80 READY jobs");
+  s.add_managed("vm-auto-1");
+  return s;
+}
+
 pool_offer sample(const sample_context&, tag<pool_offer>) { return pool_offer{"w1", {"sleep", "resize"}, true}; }
 
 attempt_report sample(const sample_context& ctx, tag<attempt_report>) {
@@ -505,6 +527,7 @@ bool same(const std::vector<T>& a, const std::vector<T>& b) {
 pool_scheduler_actor::behavior_type stub_pools() {
   return {
       [](slots_atom, pool_offer&, std::vector<slot_actor>&) {},
+      [](status_atom) { return NodeStatus{}; },
       [](drain_atom, const std::string&) {},
       [](hand_back_atom, const std::string&) {},
       [](leave_atom, const std::string&, const std::string&) { return uint32_t{0}; },
@@ -611,7 +634,7 @@ BOOST_AUTO_TEST_CASE(every_type_of_the_peer_protocol_block_round_trips) {
 }
 
 BOOST_AUTO_TEST_CASE(every_type_of_the_internal_block_round_trips) {
-  static_assert(caf::id_block::troupe_internal::end - caf::id_block::troupe_internal::begin == 16,
+  static_assert(caf::id_block::troupe_internal::end - caf::id_block::troupe_internal::begin == 18,
                 "a type was added to the troupe_internal block: it is covered by check_block, check its sample");
   check_block<caf::id_block::troupe_internal>();
 }
