@@ -173,6 +173,17 @@ function render_figures(board) {
       .join(' · '), 'figure-throughput');
     add('succeeded · failed · dead · cancelled', [s.succeeded_total, s.failed_total, s.dead_total,
       s.cancelled_total].map((x) => format_number(x)).join(' · '), 'figure-totals');
+    const admission = s.admission || {};
+    add('admission', admission.held ? 'HELD (memory)' : 'open', 'figure-admission');
+    const limited = (s.pools || []).filter((p) => Number(p.limit) < Number(p.slots));
+    if (limited.length) {
+      add('pools throttled', limited.map((p) => `${p.pool} ${p.limit}/${p.slots}`).join(' · '), 'figure-limits');
+    }
+    const scaling = s.scaling || {};
+    if (scaling.mode) {
+      const wanted = `${format_number(scaling.desired)} · ${format_number(scaling.workers)} active`;
+      add(`workers wanted (${scaling.mode})`, wanted, 'figure-scaling');
+    }
   } else {
     const u = s.usage || {};
     add('my unfinished jobs', format_number(u.jobs), 'figure-usage');

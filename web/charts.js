@@ -11,7 +11,8 @@ const layouts = {
   'chart-throughput': [['throughput_1s', 'last 1 s'], ['throughput_1m', 'last 1 min']],
   'chart-latency': [['pickup_p50_1m_seconds', 'p50'], ['pickup_p95_1m_seconds', 'p95'],
                     ['pickup_p99_1m_seconds', 'p99']],
-  'chart-slots': [['slots_busy', 'busy'], ['slots_total', 'total'], ['utilization_1m', 'utilization 1 min', 'y1']],
+  'chart-slots': [['slots_busy', 'busy'], ['slots_total', 'total'], ['utilization_1m', 'utilization 1 min', 'y1'],
+                  ['workers_active', 'workers'], ['desired_workers', 'workers wanted']],
 };
 
 function clock_label(seconds) {

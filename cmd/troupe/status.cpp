@@ -18,6 +18,12 @@ void print_status(const NodeStatus& s) {
                            s.accepting() ? "accepting jobs" : "shutting down");
   std::cout << fmt::format("slots: {} busy of {} ({} free)\n", s.slots_busy(), s.slots_total(),
                            s.slots_total() - s.slots_busy());
+  if (s.admission().held())
+    std::cout << fmt::format("admission HELD (no new job starts): {}\n", s.admission().reason());
+  for (const auto& p : s.pools())
+    if (p.limit() < p.slots())
+      std::cout << fmt::format("pool {}: {} of its {} slots in use at most ({}; {} busy)\n", p.pool(), p.limit(),
+                               p.slots(), p.reason(), p.busy());
   std::vector<std::string> joined;
   size_t gone = 0;
   for (const auto& w : s.workers()) {
@@ -31,6 +37,10 @@ void print_status(const NodeStatus& s) {
     std::cout << fmt::format("workers: {} joined{}{}\n", joined.size(), joined.empty() ? "" : ": ",
                              fmt::join(joined, ", "))
               << (gone > 0 ? fmt::format("         {} lost or left recently (troupe workers)\n", gone) : "");
+  if (s.has_scaling() && s.scaling().has_last())
+    std::cout << fmt::format("scaling ({}): {} workers wanted, {} active; last decision {}: {}\n",
+                             s.scaling().mode(), s.scaling().desired(), s.scaling().workers(),
+                             s.scaling().last().action(), s.scaling().last().reason());
   std::cout << fmt::format("{:<10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "", "CRITICAL", "HIGH", "NORMAL", "LOW", "total");
   for (auto state : {Job::READY, Job::RUNNING}) {
     uint64_t by_priority[4] = {};

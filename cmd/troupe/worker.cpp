@@ -80,6 +80,13 @@ int run_workers(const client_options& client, bool json) {
       std::cout << to_json(*list, true) << "\n";
       return int{exit_ok};
     }
+    if (list->has_scaling() && list->scaling().has_last()) {
+      const auto& s = list->scaling();
+      std::cout << fmt::format("scaling ({}): {} workers wanted; last decision {}: {}\n", s.mode(), s.desired(),
+                               s.last().action(), s.last().reason());
+      if (!s.managed().empty()) std::cout << fmt::format("  processes it runs: {}\n", fmt::join(s.managed(), ", "));
+      if (!s.action_result().empty()) std::cout << fmt::format("  last action: {}\n", s.action_result());
+    }
     if (list->workers().empty()) {
       std::cout << "no worker has joined this node\n";
       return int{exit_ok};
