@@ -124,6 +124,8 @@ caf::result<Result> with_visible_jobs(access_self self, const caller& who, const
     bool failed = false;
   };
   auto state = std::make_shared<progress>(progress{ids.size(), false});
+  // One `next` shared by the answers: it may hold a whole submit (payloads), which is not copied per parent.
+  auto shared_next = std::make_shared<Next>(std::move(next));
   for (auto id : ids) {
     self->request(self->state.gateway, caf::infinite, get_job_atom::value, id)
         .then(
@@ -133,7 +135,7 @@ caf::result<Result> with_visible_jobs(access_self self, const caller& who, const
                 state->failed = true;
                 rp.deliver(unknown_job(*self->state.ctx->store, id));
               } else if (--state->remaining == 0) {
-                next(rp);
+                (*shared_next)(rp);
               }
             },
             [=](caf::error& err) mutable {
@@ -301,6 +303,8 @@ caf::result<CronList> control_cron(access_self self, const caller& who, CronCont
   lookup.set_action(CronControl::LIST);
   lookup.set_name(name);
   auto rp = self->make_response_promise<CronList>();
+  // Shared by both answers, so that a schedule's job template (its payload) is not copied into each.
+  auto held = std::make_shared<CronControl>(std::move(control));
   self->request(self->state.gateway, caf::infinite, cron_atom::value, lookup)
       .then(
           [=](CronList& found) mutable {
@@ -308,11 +312,11 @@ caf::result<CronList> control_cron(access_self self, const caller& who, CronCont
               rp.deliver(make_error(ec::unknown_schedule, "no cron schedule named '" + name + "'"));
               return;
             }
-            forward(self, rp, cron_atom::value, std::move(control));
+            forward(self, rp, cron_atom::value, std::move(*held));
           },
           [=](caf::error& err) mutable {
-            if (code_of(err) == ec::unknown_schedule && control.action() == CronControl::ADD)
-              forward(self, rp, cron_atom::value, std::move(control));  // a new one after all
+            if (code_of(err) == ec::unknown_schedule && held->action() == CronControl::ADD)
+              forward(self, rp, cron_atom::value, std::move(*held));  // a new one after all
             else
               rp.deliver(std::move(err));
           });

@@ -14,6 +14,7 @@
 #include "actors/access.hpp"
 #include "actors/alerts.hpp"
 #include "actors/metrics.hpp"
+#include "actors/node_store.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/users.hpp"
 #include "storage/recovery.hpp"
@@ -47,13 +48,15 @@ caf::expected<std::unique_ptr<node>> node::start(caf::actor_system& system, cons
   // Kinds first: a node whose configuration declares bad command kinds refuses to start before it opens its store.
   if (auto err = add_builtin_kinds(kinds, {options.execEnabled, options.outputTailBytes, options.commandKinds}))
     return err;
+  auto store_options = store_options_of(options);  // refuses a payloadCompression the RocksDB build lacks
+  if (!store_options) return store_options.error();
   std::error_code fs_error;
   std::filesystem::create_directories(options.data, fs_error);
   if (fs_error)
     return make_error(ec::storage_failure,
                       "cannot create the data directory '" + options.data + "': " + fs_error.message());
   std::unique_ptr<storage::job_store> store;
-  if (auto s = storage::job_store::open({options.data}, &store); !s)
+  if (auto s = storage::job_store::open(*store_options, &store); !s)
     return make_error(ec::storage_failure, s.message());
   if (!wall) wall = make_system_clock();
   storage::recovery_report report;

@@ -166,7 +166,9 @@ caf::expected<std::vector<job_id>> accept_specs(scheduler_self self, std::vector
       continue;
     }
     const auto& record = write_job(st, job, /*before=*/nullptr);
-    sub.entries.push_back({job.ready_seq(), job.id(), record});
+    // A copy of the serialized record for the queue's cache, unless the cache would drop it (a large payload, a
+    // full cache): the claim then reads the record back instead.
+    sub.entries.push_back({job.ready_seq(), job.id(), st.ready.would_cache(record.size()) ? record : std::string{}});
     sub.lanes.push_back(lifecycle::lane_of(job.spec().priority()));
     sub.keys.push_back(key);
   }

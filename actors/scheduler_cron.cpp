@@ -71,7 +71,8 @@ due_occurrences due_until(const cron_entry& e, micros now) {
 // this node no longer accepts (its kind is gone, say), or a job over its user's quota.
 caf::expected<job_id> accept_occurrence(scheduler_self self, const cron_entry& e, micros at, bool caught_up) {
   auto& st = self->state;
-  std::vector<JobSpec> specs{e.record.job()};
+  std::vector<JobSpec> specs;
+  specs.push_back(e.record.job());  // one copy of the template ({...} would copy it twice)
   if (auto err = validate_spec(specs[0], st.ctx->options, *st.ctx->kinds)) return err;
   CronOrigin origin;
   origin.set_schedule(e.record.name());

@@ -493,10 +493,11 @@ caf::expected<std::string> delayed(const bench_options& o, caf::actor_system& sy
 caf::expected<std::string> run_bench(bench_options o, const std::function<void(double)>& progress) {
   if (o.workload == "queue") return queue_only(o);
   if (o.workload == "cluster") return run_cluster_bench(o, progress);
+  if (o.workload == "storage") return run_storage_bench(o, progress);
   if (o.workload != "burn" && o.workload != "steady" && o.workload != "fairness" && o.workload != "dag" &&
       o.workload != "delayed")
-    return make_error(ec::invalid_argument, "--workload must be burn, steady, fairness, dag, delayed, queue or "
-                                            "cluster, not '" + o.workload + "'");
+    return make_error(ec::invalid_argument, "--workload must be burn, steady, fairness, dag, delayed, queue, "
+                                            "cluster or storage, not '" + o.workload + "'");
   // delayed reads every record back once all ran: retention must not delete them first.
   if (o.workload == "delayed") o.node.maxCompletedJobsToKeep = std::max(o.node.maxCompletedJobsToKeep, o.jobs);
   bench_dir dir{o.node.data};

@@ -36,6 +36,16 @@
 //           --sleep-ms each, submitted in batches and drained; one run per count in --workers (default 1,2,4).
 //           -> workload=cluster workers=W slots_per_worker=... sleep_ms=... jobs=N seconds=... jobs_per_s=...
 //              ideal_jobs_per_s=... efficiency_pct=...   (one line per run)
+//   storage: bytes on disk per job (bench/storage_bench.cpp). For each payload variant (small: an order event of
+//           about 1.8 KiB of JSON; large: an order document of about 32 KiB, over blobThresholdKB) and each
+//           payloadCompression (none, lz4, zstd), a node on a fresh directory runs N jobs (default 20,000) of a
+//           no-op kind to SUCCEEDED; then the jobs family is flushed and fully compacted, and its live SST and
+//           blob file sizes are divided by N. Also: the payload's JSON and stored (protobuf) size, and the
+//           serialized final record. blobThresholdKB and the other node options apply as given.
+//           -> payload=... compression=... json_bytes=... payload_bytes=... record_bytes=... sst_bytes=...
+//              blob_bytes=... stored_per_job=... (one line per run), then
+//              workload=storage jobs=N blob_threshold_kb=... small_json_b=... small_record_b=... small_none_b=...
+//              small_lz4_b=... small_zstd_b=... large_json_b=... large_record_b=... large_none_b=... ...
 // Figures are measured, never asserted: compare them across runs on the same machine.
 
 #include <cstdint>
@@ -50,7 +60,7 @@
 namespace troupe {
 
 struct bench_options {
-  std::string workload = "burn";  // burn | steady | fairness | dag | queue | delayed | cluster
+  std::string workload = "burn";  // burn | steady | fairness | dag | queue | delayed | cluster | storage
   uint64_t jobs = 200'000;        // burn, delayed; fairness: the heavy user's jobs
   uint32_t submit_batch = 1000;   // burn, delayed: jobs per submit request
   uint32_t users = 1;             // burn, queue: jobs are spread over this many users (fair share's cost)
@@ -68,6 +78,10 @@ struct bench_options {
 
 // The cluster workload (bench/cluster_bench.cpp): one key=value line per run, in the order of cluster_workers.
 caf::expected<std::string> run_cluster_bench(const bench_options& options,
+                                             const std::function<void(double)>& progress);
+
+// The storage workload (bench/storage_bench.cpp): one key=value line per run, then the summary line.
+caf::expected<std::string> run_storage_bench(const bench_options& options,
                                              const std::function<void(double)>& progress);
 
 // Runs the workload; `progress(fraction)` is called from time to time. Returns the key=value result line.

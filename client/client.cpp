@@ -71,7 +71,8 @@ caf::expected<Result> ask_watched(caf::actor_system& sys, const Handle& gateway,
                                   std::chrono::milliseconds timeout, Ts... xs) {
   auto answer = std::make_shared<std::promise<caf::expected<Result>>>();
   auto future = answer->get_future();
-  sys.spawn([=, &sys](caf::event_based_actor* self) -> caf::behavior {
+  // The arguments (a submit's specs and their payloads) move into the actor and on into the request.
+  sys.spawn([=, &sys, ... xs = std::move(xs)](caf::event_based_actor* self) mutable -> caf::behavior {
     auto settle = [=](caf::expected<Result> value) {
       answer->set_value(std::move(value));
       self->quit();
@@ -80,7 +81,7 @@ caf::expected<Result> ask_watched(caf::actor_system& sys, const Handle& gateway,
       settle(make_error(ec::unavailable, "the node went away (" + sys.render(msg.reason) + ")"));
     });
     self->monitor(gateway);
-    self->request(gateway, timeout, xs...)
+    self->request(gateway, timeout, std::move(xs)...)
         .then([=](Result& value) { settle(std::move(value)); },
               [=, &sys](caf::error& err) { settle(translate(sys, err, timeout)); });
     return {[](caf::unit_t) {}};  // only the answer or the down message end this actor
@@ -95,7 +96,7 @@ caf::expected<Result> ask_local(caf::actor_system& sys, const Handle& gateway,
                                 std::chrono::milliseconds timeout, Ts... xs) {
   caf::scoped_actor self{sys};
   caf::expected<Result> result{caf::error{}};
-  self->request(gateway, timeout, xs...)
+  self->request(gateway, timeout, std::move(xs)...)
       .receive([&](Result& value) { result = std::move(value); },
                [&](caf::error& err) { result = translate(sys, err, timeout); });
   return result;
@@ -107,9 +108,10 @@ caf::expected<Result> ask_local(caf::actor_system& sys, const Handle& gateway,
 // ec::unavailable. REQUIRES: not called from inside an actor (it blocks the calling thread).
 template <class Result, class Atom, class... Ts>
 caf::expected<Result> client::ask(Atom atom, Ts... xs) const {
-  if (gateway_) return ask_local<Result>(*sys_, gateway_, timeout_, atom, xs...);
-  if (remote_) return ask_watched<Result>(*sys_, access_, timeout_, atom, token_, xs...);
-  return ask_local<Result>(*sys_, access_, timeout_, atom, token_, xs...);
+  // xs are this call's own copies: they move on (a submit's payloads are not copied again).
+  if (gateway_) return ask_local<Result>(*sys_, gateway_, timeout_, atom, std::move(xs)...);
+  if (remote_) return ask_watched<Result>(*sys_, access_, timeout_, atom, token_, std::move(xs)...);
+  return ask_local<Result>(*sys_, access_, timeout_, atom, token_, std::move(xs)...);
 }
 
 caf::expected<std::vector<job_id>> client::submit(std::vector<JobSpec> specs) const {

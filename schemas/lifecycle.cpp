@@ -74,6 +74,8 @@ void record_result(Job& job, const outcome& result, micros duration) {
   r->set_signal(result.signal);
   r->set_output(result.output);
   r->set_timed_out(result.code == outcome::status::timed_out);
+  r->set_max_rss_kb(result.max_rss_kb);
+  r->set_cpu_ms(result.cpu_ms);
   set_duration(r->mutable_duration(), duration);
   if (!result.error.empty()) job.set_last_error(result.error);
 }

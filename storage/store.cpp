@@ -2,6 +2,7 @@
 #include <chrono>
 
 #include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
 #include <rocksdb/options.h>
 #include <rocksdb/perf_level.h>
 #include <rocksdb/table.h>
@@ -47,7 +48,21 @@ job_store::impl::~impl() {
 
 namespace {
 
-rocksdb::ColumnFamilyOptions family_options(cf family, const std::shared_ptr<rocksdb::Cache>& cache) {
+rocksdb::CompressionType rocksdb_compression(record_compression c) {
+  switch (c) {
+    case record_compression::none: return rocksdb::kNoCompression;
+    case record_compression::lz4: return rocksdb::kLZ4Compression;
+    case record_compression::zstd: return rocksdb::kZSTD;
+  }
+  return rocksdb::kNoCompression;
+}
+
+// A blob file is closed and a new one started at this size. Smaller than RocksDB's 256 MiB default so that a file
+// whose records were all rewritten (every state change rewrites a record) is dropped sooner.
+constexpr uint64_t blob_file_bytes = 64ull << 20;
+
+rocksdb::ColumnFamilyOptions family_options(cf family, const store_options& options,
+                                            const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions o;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = cache;
@@ -55,9 +70,20 @@ rocksdb::ColumnFamilyOptions family_options(cf family, const std::shared_ptr<roc
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   if (family == cf::jobs || family == cf::metrics) {
     // Job records compress well (repeated field names in payloads, states); keys are ids. Metrics samples repeat
-    // their series names in every record.
-    o.compression = rocksdb::kLZ4Compression;
-    o.bottommost_compression = rocksdb::kZSTD;
+    // their series names in every record. One algorithm for every level (payloadCompression).
+    o.compression = rocksdb_compression(options.compression);
+    if (family == cf::jobs && options.blob_threshold_kb > 0) {
+      // Large records live in blob files: compactions move their small references, not the payloads. Every
+      // state change rewrites a record, so the blobs of superseded versions are garbage: compactions relocate
+      // the live blobs of the older half of the files, and a file that is half garbage gets compacted for it.
+      o.enable_blob_files = true;
+      o.min_blob_size = uint64_t{options.blob_threshold_kb} * 1024;
+      o.blob_compression_type = o.compression;
+      o.blob_file_size = blob_file_bytes;
+      o.enable_blob_garbage_collection = true;
+      o.blob_garbage_collection_age_cutoff = 0.5;
+      o.blob_garbage_collection_force_threshold = 0.5;
+    }
   } else {
     // Index families hold short keys and empty values, written and deleted at a high rate: small memtables
     // flush often and keep tombstones from piling up in memory.
@@ -111,10 +137,38 @@ status load_counters(job_store::impl& s) {
 
 }  // namespace
 
+bool parse_record_compression(std::string_view name, record_compression* out) {
+  for (auto c : {record_compression::none, record_compression::lz4, record_compression::zstd})
+    if (name == to_string(c)) {
+      *out = c;
+      return true;
+    }
+  return false;
+}
+
+const char* to_string(record_compression c) {
+  switch (c) {
+    case record_compression::none: return "none";
+    case record_compression::lz4: return "lz4";
+    case record_compression::zstd: return "zstd";
+  }
+  return "?";
+}
+
+bool compression_supported(record_compression c) {
+  auto wanted = rocksdb_compression(c);
+  if (wanted == rocksdb::kNoCompression) return true;
+  auto supported = rocksdb::GetSupportedCompressions();
+  return std::find(supported.begin(), supported.end(), wanted) != supported.end();
+}
+
 job_store::job_store(std::unique_ptr<impl> impl) : impl_(std::move(impl)) {}
 job_store::~job_store() = default;
 
 status job_store::open(const store_options& options, std::unique_ptr<job_store>* out) {
+  if (!compression_supported(options.compression))
+    return status::invalid_argument(std::string{"the linked RocksDB was built without "} +
+                                    to_string(options.compression) + " compression");
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
@@ -127,7 +181,7 @@ status job_store::open(const store_options& options, std::unique_ptr<job_store>*
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{});
   for (int i = 0; i < static_cast<int>(cf::count_); ++i)
-    descriptors.emplace_back(cf_name(static_cast<cf>(i)), family_options(static_cast<cf>(i), cache));
+    descriptors.emplace_back(cf_name(static_cast<cf>(i)), family_options(static_cast<cf>(i), options, cache));
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -462,6 +516,26 @@ status job_store::write(write_batch& batch, bool sync) {
     if (batch.history_floor_ > impl_->history_floor) impl_->history_floor = batch.history_floor_;
   }
   batch.clear();
+  return status::ok();
+}
+
+status job_store::compact_jobs() {
+  auto* jobs = impl_->handle(cf::jobs);
+  if (auto st = impl_->db->Flush(rocksdb::FlushOptions{}, jobs); !st.ok()) return from_rocksdb(st);
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  // Relocate the live blobs of every blob file, whatever the family's age cutoff: the superseded ones go.
+  options.blob_garbage_collection_policy = rocksdb::BlobGarbageCollectionPolicy::kForce;
+  options.blob_garbage_collection_age_cutoff = 1.0;
+  return from_rocksdb(impl_->db->CompactRange(options, jobs, nullptr, nullptr));
+}
+
+status job_store::jobs_size(family_size* out) const {
+  auto* jobs = impl_->handle(cf::jobs);
+  if (!impl_->db->GetIntProperty(jobs, rocksdb::DB::Properties::kLiveSstFilesSize, &out->sst_bytes))
+    return status::io_error("RocksDB did not report rocksdb.live-sst-files-size");
+  if (!impl_->db->GetIntProperty(jobs, rocksdb::DB::Properties::kLiveBlobFileSize, &out->blob_bytes))
+    return status::io_error("RocksDB did not report rocksdb.live-blob-file-size");
   return status::ok();
 }
 

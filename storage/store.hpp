@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "schemas/time.hpp"
@@ -15,9 +16,24 @@
 
 namespace troupe::storage {
 
+// How the store compresses job records (SST blocks and blob files) and metrics samples: payloadCompression.
+// Only the writing side depends on it: RocksDB reads files written under any setting, so it may change between
+// opens of the same directory.
+enum class record_compression { none, lz4, zstd };
+
+// Parses "none", "lz4" or "zstd" (the payloadCompression values); false for anything else.
+bool parse_record_compression(std::string_view name, record_compression* out);
+const char* to_string(record_compression c);
+// Whether the linked RocksDB was built with `c` (none always is). open() refuses a compression it lacks.
+bool compression_supported(record_compression c);
+
 struct store_options {
   std::string path;             // directory of the RocksDB instance; created if missing
   size_t block_cache_mb = 64;   // shared block cache of every column family
+  record_compression compression = record_compression::zstd;
+  // Job records of at least this many KiB go to RocksDB blob files, out of the LSM tree, so that compactions
+  // do not rewrite large payloads (blobThresholdKB; 0: no blob files).
+  uint32_t blob_threshold_kb = 4;
 };
 
 // The store. Reads are safe from any thread at any time; writes come from one thread at a time (the journal).
@@ -112,6 +128,18 @@ class job_store {
   // Applies `batch` atomically, its operations sorted by (column family, key) and same-key operations in order;
   // with `sync`, returns after the WAL is fsynced. Clears the batch.
   status write(write_batch& batch, bool sync);
+
+  // --- maintenance (benchmarks, tools) -------------------------------------------------------------------------
+  // Flushes the memtables and compacts the jobs family to its last level, collecting every blob of a record that
+  // was since rewritten or deleted. Costly (rewrites the whole family): not for a serving node.
+  status compact_jobs();
+  // Bytes on disk of the jobs family: its live SST files and its live blob files (RocksDB's
+  // rocksdb.live-sst-files-size and rocksdb.live-blob-file-size).
+  struct family_size {
+    uint64_t sst_bytes = 0;
+    uint64_t blob_bytes = 0;
+  };
+  status jobs_size(family_size* out) const;
 
   // --- metrics history (storage/metrics_history.cpp; the metrics actor's) ----------------------------------
   // Samples in tiers (0: finest, 1: per minute, 2: per hour), keyed by time. Written without fsync: a crash may

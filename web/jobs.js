@@ -173,6 +173,8 @@ export class jobs_view {
       ` ${job.spec.kind} · priority ${job.spec.priority} · user ${job.spec.user} · attempts ${job.attempts}`,
       job.spec.batch ? ` · batch ${job.spec.batch}` : '',
       ended.includes(job.state) ? ` · exit code ${r.exit_code}${r.timed_out ? ' (timed out)' : ''}` : '',
+      // A process's usage (exec and command kinds); int64 fields arrive as JSON strings.
+      r.max_rss_kb ? ` · peak RSS ${(Number(r.max_rss_kb) / 1024).toFixed(1)} MiB · CPU ${r.cpu_ms || 0} ms` : '',
       job.last_error ? el('div', { class: 'error' }, job.last_error) : '');
     document.getElementById('detail-actions').replaceChildren(...this.buttons(job, true));
     document.getElementById('detail-spec').textContent = JSON.stringify(job.spec, null, 2);

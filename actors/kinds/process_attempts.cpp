@@ -6,11 +6,13 @@ namespace troupe {
 
 namespace {
 
-outcome outcome_of(const process_result& r, const std::string& label) {
+outcome outcome_of(process_result& r, const std::string& label) {
   outcome o;
   o.exit_code = r.exit_code;
   o.signal = r.signal;
-  o.output = r.output_tail;
+  o.max_rss_kb = r.max_rss_kb;
+  o.cpu_ms = r.cpu_ms;
+  o.output = std::move(r.output_tail);
   if (r.signal == 0 && r.exit_code == 0) return o;
   o.code = outcome::status::failed;
   o.error = r.signal != 0 ? label + ": the process was killed by signal " + std::to_string(r.signal)

@@ -28,13 +28,15 @@ void add_bench_command(CLI::App& app, std::optional<command_fn>& run) {
                                              "with run_at spread over --seconds after --lead, measuring idle CPU "
                                              "while they wait and how late each becomes READY and starts; cluster: "
                                              "--jobs sleep jobs of --sleep-ms on --workers `troupe worker` "
-                                             "processes of --worker-slots slots (one run per count)")
-      ->check(CLI::IsMember({"burn", "steady", "fairness", "dag", "queue", "delayed", "cluster"}))
+                                             "processes of --worker-slots slots (one run per count); storage: "
+                                             "bytes on disk per job of --jobs jobs with a small and a large JSON "
+                                             "payload under each payloadCompression")
+      ->check(CLI::IsMember({"burn", "steady", "fairness", "dag", "queue", "delayed", "cluster", "storage"}))
       ->capture_default_str();
   auto* jobs = cmd->add_option("--jobs", o->jobs, "burn: how many jobs; fairness: the heavy user's jobs (default "
                                                   "100000); dag: the workflow's jobs (default 100000, at most "
                                                   "100000: one request); delayed: how many delayed jobs (default "
-                                                  "1000000)")
+                                                  "1000000); storage: jobs per run (default 20000)")
                    ->check(CLI::Range(uint64_t{1}, uint64_t{100'000'000}))
                    ->capture_default_str();
   cmd->add_option("--users", o->users, "burn, queue: spread the jobs over this many users")
@@ -75,7 +77,7 @@ void add_bench_command(CLI::App& app, std::optional<command_fn>& run) {
     run = [o, jobs, seconds] {
       if ((o->workload == "fairness" || o->workload == "dag") && jobs->count() == 0) o->jobs = 100'000;
       if (o->workload == "delayed" && jobs->count() == 0) o->jobs = 1'000'000;
-      if (o->workload == "cluster" && jobs->count() == 0) o->jobs = 20'000;
+      if ((o->workload == "cluster" || o->workload == "storage") && jobs->count() == 0) o->jobs = 20'000;
       if (o->workload == "delayed" && seconds->count() == 0) o->seconds = 100;  // 10,000 due per second
       if (auto problem = validate(o->node); !problem.empty()) return fail_usage("bench", problem);
       spdlog::set_level(spdlog::level::from_str(o->node.logLevel));

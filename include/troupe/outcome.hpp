@@ -18,6 +18,8 @@ struct outcome {
   bool permanent = false;  // a failure that must not be retried (the job ends FAILED)
   int32_t exit_code = 0;   // exec: the process's exit code
   int32_t signal = 0;      // exec: the signal that ended the process
+  int64_t max_rss_kb = 0;  // exec and command kinds: the process's peak resident set in KiB (0: not measured)
+  int64_t cpu_ms = 0;      // exec and command kinds: the process's user + system CPU time in ms
   std::string output;      // the tail of the output, or a short message from the kind
   std::string error;       // why the attempt failed; empty on success
 

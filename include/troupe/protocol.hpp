@@ -124,8 +124,8 @@ inspect(Inspector& f, T& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, outcome& x) {
-  return f(caf::meta::type_name("troupe::outcome"), x.code, x.permanent, x.exit_code, x.signal, x.output,
-           x.error);
+  return f(caf::meta::type_name("troupe::outcome"), x.code, x.permanent, x.exit_code, x.signal, x.max_rss_kb,
+           x.cpu_ms, x.output, x.error);
 }
 
 // Registers every troupe message type and the troupe error category. Call on the config of every actor system

@@ -263,9 +263,13 @@ BOOST_AUTO_TEST_CASE(a_payload_over_maxJobPayloadSizeMB_is_refused_and_nothing_o
     out << R"({"kind":"sleep","payload":{"ms":1,"padding":")" << std::string(1536 * 1024, 'x') << "\"}}\n";
   }
   check_refused(node, {"submit", "--file", file}, exit_refused, {"maxJobPayloadSizeMB", "job 2"});
-  // The node still takes a job of a normal size.
+  // The node still takes a job of a normal size, and it is the first job: the file's first job took no id.
   auto r = node.run({"submit", "--kind", "noop"});
   BOOST_TEST(r.exit_code == 0, r.describe());
+  BOOST_TEST(parse_ids(r.out).at(0) == 1u);
+  auto listed = node.run({"jobs", "list", "--json"});
+  BOOST_TEST(listed.exit_code == 0, listed.describe());
+  BOOST_TEST(!contains(listed.out, "sleep"), listed.out);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_non_positive_or_malformed_timeout_is_refused_naming_the_flag, node_fixture) {

@@ -103,6 +103,27 @@ BOOST_FIXTURE_TEST_CASE(an_exec_jobs_output_is_in_its_result, exec_node) {
   BOOST_TEST(contains(job.result().output(), "and from stderr"), job.result().output());
 }
 
+BOOST_FIXTURE_TEST_CASE(an_exec_jobs_peak_rss_and_cpu_time_are_in_its_stored_result, exec_node) {
+  // The peak RSS never falls below the node's own (the child is charged for the node's pages until it execs), so
+  // the allocating job is compared with a job that allocates nothing, run just before it on the same node.
+  auto idle = submit_exec(node, "true");
+  auto waited = node.run({"wait", std::to_string(idle), "--timeout", "30s"});
+  BOOST_REQUIRE_MESSAGE(waited.exit_code == 0, waited.describe());
+  // The shell holds 50 MB of output in a variable.
+  auto hungry = submit_exec(node, "x=$(yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa | head -c 50000000); echo ${#x}");
+  waited = node.run({"wait", std::to_string(hungry), "--timeout", "60s"});
+  BOOST_REQUIRE_MESSAGE(waited.exit_code == 0, waited.describe());
+  auto idle_result = show_job(node, idle).result();
+  auto result = show_job(node, hungry).result();
+  BOOST_TEST(contains(result.output(), "49999999"), result.output());  // 32-byte lines: $(...) drops the last \n
+  BOOST_TEST(idle_result.max_rss_kb() > 0);
+  BOOST_TEST(idle_result.cpu_ms() >= 0);
+  BOOST_TEST(result.max_rss_kb() > 50'000);
+  BOOST_TEST(result.max_rss_kb() > idle_result.max_rss_kb() + 40'000,
+             "peak RSS " << result.max_rss_kb() << " KiB against " << idle_result.max_rss_kb() << " KiB idle");
+  BOOST_TEST(result.cpu_ms() > 0);  // about a second of yes, head and the shell's copying
+}
+
 BOOST_FIXTURE_TEST_CASE(an_exec_job_past_its_timeout_ends_dead_and_its_background_process_is_killed, exec_node) {
   auto pidfile = dir.sub("background.pid");
   auto id = submit_exec(node, "sleep 100 & echo $! > " + pidfile + "; sleep 100",

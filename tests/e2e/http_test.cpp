@@ -385,6 +385,12 @@ BOOST_AUTO_TEST_CASE(each_error_has_its_status_and_a_json_error_naming_the_probl
   std::string big(1'500'000, 'x');
   check_error(n.api->post("/api/jobs", alice, R"({"kind":"noop","payload":")" + big + "\"}"), 413,
               "payload_too_large");
+  // 413 from the node: a cron schedule whose job template carries such a payload is refused when it is added.
+  auto schedule = R"({"action":"ADD","schedule":{"name":"big","cron":"@hourly","job":{"kind":"noop","payload":")" +
+                  big + "\"}}}";
+  check_error(n.api->post("/api/jobs/cron", n.admin, schedule), 413, "payload_too_large",
+              {"maxJobPayloadSizeMB", "big"});
+  BOOST_TEST(parse_as<CronList>(n.api->get("/api/jobs/cron", n.admin)).schedules_size() == 0);
   // 413 from the server: a chunked body over 2 MiB is cut off.
   std::string huge(3 << 20, 'y');
   check_error(n.api->call("POST", "/api/jobs", alice, R"({"kind":"noop","payload":")" + huge + "\"}",

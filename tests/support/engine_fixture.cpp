@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/kinds/builtin_kinds.hpp"
+#include "actors/node_store.hpp"
 #include "schemas/time.hpp"
 #include "troupe/json.hpp"
 
@@ -318,7 +319,9 @@ void engine_fixture::open() {
   wall_base_ = wall_->now();
 
   std::unique_ptr<storage::job_store> store;
-  auto s = storage::job_store::open({options_.data}, &store);
+  auto store_options = store_options_of(options_);
+  BOOST_REQUIRE_MESSAGE(store_options, "store options: " << error_text(store_options));
+  auto s = storage::job_store::open(*store_options, &store);
   BOOST_REQUIRE_MESSAGE(s, "cannot open the store: " << s.message());
   last_recovery_ = {};
   s = storage::recover_interrupted(*store, wall_->now(), &last_recovery_);

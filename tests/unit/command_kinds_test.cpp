@@ -407,6 +407,8 @@ BOOST_AUTO_TEST_CASE(a_command_kind_runs_its_program_with_the_payload_as_literal
   BOOST_TEST(o.exit_code == 0);
   BOOST_TEST(o.output == "[hi\"; touch " + pwned + "; $(touch " + pwned + ") `touch " + pwned + "`]\n[3]\n");
   BOOST_TEST(!std::filesystem::exists(pwned));
+  BOOST_TEST(o.max_rss_kb > 0);  // the process's usage (wait4) travels in the outcome to the job's result
+  BOOST_TEST(o.cpu_ms >= 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_command_sees_only_the_nodes_path_and_its_kinds_env_and_runs_in_its_cwd) {

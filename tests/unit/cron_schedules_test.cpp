@@ -328,6 +328,53 @@ BOOST_AUTO_TEST_CASE(bad_schedules_are_refused_naming_the_problem_and_nothing_is
   BOOST_TEST(must(f, add("ok", "@hourly")).schedules_size() == 1, "the node goes on serving");
 }
 
+// A template whose payload is `bytes` long (a string of that many x's, plus a few bytes of framing).
+CronControl with_payload(CronControl c, size_t bytes) {
+  c.mutable_schedule()->mutable_job()->mutable_payload()->set_string_value(std::string(bytes, 'x'));
+  return c;
+}
+
+BOOST_AUTO_TEST_CASE(a_template_over_maxJobPayloadSizeMB_is_refused_on_add_and_on_replace_and_at_its_occurrence) {
+  auto options = engine_fixture::options_with_slots(1);
+  options.maxJobPayloadSizeMB = 1;
+  engine_fixture f{options};
+  constexpr size_t over = 1'600'000;  // 1.5 MiB
+  auto refused = f.try_cron(with_payload(add("big", "* * * * *"), over));
+  BOOST_REQUIRE(!refused);
+  BOOST_TEST(code_name(refused.error()) == "payload_too_large");
+  BOOST_TEST(describe(refused.error()).find("maxJobPayloadSizeMB") != std::string::npos, describe(refused.error()));
+  BOOST_TEST(describe(refused.error()).find("cron schedule 'big'") != std::string::npos, describe(refused.error()));
+  BOOST_TEST(must(f, named(CronControl::LIST, "")).schedules_size() == 0, "nothing was stored");
+
+  // Replacing a stored schedule's template with one over the limit keeps the stored one.
+  must(f, with_payload(add("s", "* * * * *"), 1000));
+  auto replace = with_payload(add("s", "0 * * * *"), over);
+  replace.set_replace(true);
+  auto replaced = f.try_cron(replace);
+  BOOST_REQUIRE(!replaced);
+  BOOST_TEST(code_name(replaced.error()) == "payload_too_large");
+  BOOST_TEST(stored(f, "s").cron() == "* * * * *");
+  BOOST_TEST(stored(f, "s").job().payload().string_value().size() == 1000u);
+
+  // A template stored under a larger limit makes no job once the node runs with a smaller one, and says why.
+  must(f, named(CronControl::DELETE, "s"));
+  f.crash();
+  options.maxJobPayloadSizeMB = 2;
+  f.set_options(options);
+  f.restart();
+  must(f, with_payload(add("grown", "* * * * *"), over));
+  f.crash();
+  options.maxJobPayloadSizeMB = 1;
+  f.set_options(options);
+  f.restart();
+  auto first = next_minute(f.wall().now());
+  f.advance(std::chrono::microseconds{first - f.wall().now()});
+  auto s = schedule(f, "grown");
+  BOOST_TEST(s.fired() == 0u);
+  BOOST_TEST(s.last_error().find("maxJobPayloadSizeMB") != std::string::npos, s.last_error());
+  BOOST_TEST(jobs_of(f, "grown").empty());
+}
+
 BOOST_AUTO_TEST_CASE(an_occurrence_whose_job_this_node_no_longer_accepts_makes_none_and_says_why) {
   auto options = engine_fixture::options_with_slots(1);
   options.execEnabled = true;

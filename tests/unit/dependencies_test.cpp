@@ -205,7 +205,9 @@ BOOST_AUTO_TEST_CASE(cancelling_a_blocked_job_cancels_what_waits_for_it) {
 }
 
 BOOST_AUTO_TEST_CASE(cycles_unknown_parents_and_bad_refs_are_refused_naming_them_and_nothing_is_stored) {
-  engine_fixture f{engine_fixture::options_with_slots(1)};
+  auto options = engine_fixture::options_with_slots(1);
+  options.maxJobPayloadSizeMB = 1;
+  engine_fixture f{options};
   struct bad_request {
     std::string what;
     std::vector<JobSpec> specs;
@@ -217,6 +219,10 @@ BOOST_AUTO_TEST_CASE(cycles_unknown_parents_and_bad_refs_are_refused_naming_them
   orphan_callback.set_batch_callback("nobody");
   auto own_batch = in_batch(engine_fixture::record_spec(), "b1");
   own_batch.set_batch_callback("b1");
+  auto big = engine_fixture::record_spec();
+  big.mutable_payload()->set_string_value(std::string(1'600'000, 'x'));  // 1.5 MiB, over maxJobPayloadSizeMB
+  auto big_callback = big;
+  big_callback.set_batch_callback("b2");
   std::vector<bad_request> requests = {
       {"a cycle",
        {node(engine_fixture::record_spec(), "x"), node(engine_fixture::record_spec(), "a", {"c"}),
@@ -233,6 +239,12 @@ BOOST_AUTO_TEST_CASE(cycles_unknown_parents_and_bad_refs_are_refused_naming_them
       {"a workflow with one job of an unknown kind",
        {node(engine_fixture::record_spec(), "a"), node(engine_fixture::spec("nope"), "b", {"a"})},
        {"nope"}},
+      {"a workflow with one payload over maxJobPayloadSizeMB",
+       {node(engine_fixture::record_spec(), "a"), node(big, "b", {"a"})},
+       {"maxJobPayloadSizeMB", "job 2 of 2"}},
+      {"a batch whose callback's payload is over maxJobPayloadSizeMB",
+       {in_batch(engine_fixture::record_spec(), "b2"), big_callback},
+       {"maxJobPayloadSizeMB", "job 2 of 2"}},
   };
   for (auto& r : requests) {
     BOOST_TEST_CONTEXT(r.what) {

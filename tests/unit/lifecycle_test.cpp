@@ -107,6 +107,16 @@ BOOST_AUTO_TEST_CASE(a_successful_attempt_ends_succeeded_with_its_result_recorde
   BOOST_TEST(last_transition(job).attempt() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_process_attempts_peak_rss_and_cpu_time_are_recorded_in_the_result) {
+  auto job = running();
+  auto o = outcome::success("done");
+  o.max_rss_kb = 204'800;
+  o.cpu_ms = 1'250;
+  lifecycle::finish_attempt(job, o, 2'000'000, t0 + 20, 50);
+  BOOST_TEST(job.result().max_rss_kb() == 204'800);
+  BOOST_TEST(job.result().cpu_ms() == 1'250);
+}
+
 BOOST_AUTO_TEST_CASE(
     a_failure_with_attempts_left_goes_back_to_ready_at_a_new_position_with_its_result) {
   auto job = running(3);

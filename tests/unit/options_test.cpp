@@ -17,7 +17,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "actors/node_store.hpp"
 #include "config/options_cli.hpp"
+#include "troupe/error.hpp"
 
 #ifndef TROUPE_SOURCE_DIR
 #error "define TROUPE_SOURCE_DIR as the quoted source root, e.g. TROUPE_SOURCE_DIR=\"/work/main\""
@@ -619,6 +621,34 @@ BOOST_AUTO_TEST_CASE(scaling_modes_need_what_they_run_and_the_memory_hysteresis_
   BOOST_TEST(validate(opts) == "");
   opts.memoryHysteresisPercent = 80;
   BOOST_TEST(validate(opts) == "memoryHysteresisPercent (80) must be below memoryThreshold (80)");
+}
+
+BOOST_AUTO_TEST_CASE(the_store_gets_payloadCompression_and_blobThresholdKB_or_the_node_refuses_naming_them) {
+  node_options o;
+  o.data = "/somewhere";
+  o.blobThresholdKB = 16;
+  for (auto [name, c] : {std::pair{"none", storage::record_compression::none},
+                         std::pair{"lz4", storage::record_compression::lz4},
+                         std::pair{"zstd", storage::record_compression::zstd}}) {
+    o.payloadCompression = name;
+    auto store = store_options_of(o);
+    if (storage::compression_supported(c)) {
+      BOOST_TEST_REQUIRE(static_cast<bool>(store), name);
+      BOOST_TEST(store->path == "/somewhere");
+      BOOST_TEST((store->compression == c), name);
+      BOOST_TEST(store->blob_threshold_kb == 16u);
+    } else {  // this RocksDB was built without it: refused, not silently replaced
+      BOOST_TEST_REQUIRE(!store, name);
+      BOOST_TEST((code_of(store.error()) == ec::invalid_argument));
+      BOOST_TEST(describe(store.error()).find("payloadCompression '" + std::string{name} + "'") != std::string::npos,
+                 describe(store.error()));
+    }
+  }
+  o.payloadCompression = "gzip";  // past the option table's check only by code that sets the struct directly
+  auto refused = store_options_of(o);
+  BOOST_TEST_REQUIRE(!refused);
+  BOOST_TEST(describe(refused.error()).find("payloadCompression 'gzip'") != std::string::npos,
+             describe(refused.error()));
 }
 
 BOOST_AUTO_TEST_CASE(durability_names_round_trip) {

@@ -385,6 +385,8 @@ outcome sample(const sample_context&, tag<outcome>) {
   o.permanent = true;
   o.exit_code = -1;
   o.signal = 9;
+  o.max_rss_kb = 123'456;
+  o.cpu_ms = 789;
   o.output = "partial output";
   o.error = "timed out after 100 ms";
   return o;
@@ -490,7 +492,7 @@ bool same(const google::protobuf::Message& a, const google::protobuf::Message& b
 }
 bool same(const outcome& a, const outcome& b) {
   return a.code == b.code && a.permanent == b.permanent && a.exit_code == b.exit_code && a.signal == b.signal &&
-         a.output == b.output && a.error == b.error;
+         a.max_rss_kb == b.max_rss_kb && a.cpu_ms == b.cpu_ms && a.output == b.output && a.error == b.error;
 }
 bool same(uint64_t a, uint64_t b) { return a == b; }
 bool same(const storage::history_entry& a, const storage::history_entry& b) {

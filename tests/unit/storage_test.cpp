@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -571,6 +572,149 @@ BOOST_AUTO_TEST_CASE(open_on_a_path_that_cannot_be_created_fails_naming_the_path
   BOOST_CHECK_MESSAGE(s.message().find(options.path) != std::string::npos,
                       "message: " << s.message());
   BOOST_TEST(store == nullptr);
+}
+
+// --- compression and blob files ------------------------------------------------------------------
+
+namespace {
+
+// A job whose payload is `bytes` of text that compresses somewhat (words in a seeded order), like a document.
+Job job_with_payload(uint64_t id, Job::State state, size_t bytes) {
+  static const char* const words[] = {"order", "shipped", "customer", "invoice", "parcel", "berlin", "42", "sku-"};
+  auto job = make_job(id, state, {.ready_seq = id, .attempts = state == Job::READY ? 0u : 1u});
+  std::string text;
+  for (uint64_t x = id * 2654435761u; text.size() < bytes; x = x * 6364136223846793005u + 1442695040888963407u)
+    text += std::string{words[(x >> 33) % 8]} + " ";
+  text.resize(bytes);
+  job.mutable_spec()->mutable_payload()->set_string_value(text);
+  return job;
+}
+
+storage::job_store::family_size jobs_size(const storage::job_store& store) {
+  storage::job_store::family_size size;
+  auto s = store.jobs_size(&size);
+  BOOST_REQUIRE_MESSAGE(s.is_ok(), "jobs_size: " << s.message());
+  return size;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(compression_names_parse_and_none_is_always_supported) {
+  storage::record_compression c{};
+  for (auto name : {"none", "lz4", "zstd"}) {
+    BOOST_TEST_REQUIRE(storage::parse_record_compression(name, &c), name);
+    BOOST_TEST(std::string{storage::to_string(c)} == name);
+  }
+  BOOST_TEST(!storage::parse_record_compression("gzip", &c));
+  BOOST_TEST(!storage::parse_record_compression("", &c));
+  BOOST_TEST(storage::compression_supported(storage::record_compression::none));
+}
+
+BOOST_AUTO_TEST_CASE(a_store_reopened_under_other_compression_and_blob_settings_reads_every_job_back) {
+  test::temp_dir dir;
+  struct setting {
+    storage::record_compression compression;
+    uint32_t blob_threshold_kb;
+  };
+  using rc = storage::record_compression;
+  const setting settings[] = {{rc::zstd, 4}, {rc::none, 0}, {rc::lz4, 1}, {rc::zstd, 0}, {rc::none, 4}, {rc::lz4, 0}};
+  std::map<uint64_t, std::string> expected;  // every job written so far, serialized as written last
+  uint64_t next = 1;
+  for (const auto& s : settings) {
+    if (!storage::compression_supported(s.compression)) continue;  // open() refuses it (tested below)
+    BOOST_TEST_CONTEXT("payloadCompression " << storage::to_string(s.compression) << ", blobThresholdKB "
+                                             << s.blob_threshold_kb) {
+      storage::store_options options;
+      options.path = dir.sub("store");
+      options.block_cache_mb = 8;
+      options.compression = s.compression;
+      options.blob_threshold_kb = s.blob_threshold_kb;
+      std::unique_ptr<storage::job_store> store;
+      auto st = storage::job_store::open(options, &store);
+      BOOST_REQUIRE_MESSAGE(st.is_ok(), "open: " << st.message());
+      // What earlier settings wrote reads back, by get and by list.
+      for (const auto& [id, bytes] : expected) {
+        Job job;
+        BOOST_REQUIRE_MESSAGE(store->get(id, &job).is_ok(), "job " << id);
+        BOOST_TEST(job.SerializeAsString() == bytes, "job " << id);
+      }
+      JobQuery all;
+      all.set_limit(1000);
+      BOOST_TEST(list(*store, all).jobs_size() == static_cast<int>(expected.size()));
+      // New jobs, small and large (over every threshold), and every earlier job rewritten to its next state, as
+      // a state change does: the superseded versions (and their blobs) become garbage.
+      write_batch batch;
+      for (int i = 0; i < 10; ++i, ++next) {
+        auto job = job_with_payload(next, Job::READY, i % 2 == 0 ? 200 : 20'000);
+        expected[next] = batch.insert(job);
+      }
+      for (auto& [id, bytes] : expected) {
+        Job job;
+        BOOST_REQUIRE(job.ParseFromString(bytes));
+        if (job.state() != Job::READY) continue;
+        auto before = job_position::of(job);
+        job.set_state(Job::RUNNING);
+        job.set_attempts(1);
+        bytes = batch.update(job, before);
+      }
+      batch.set_next_id(next);
+      BOOST_REQUIRE(store->write(batch, /*sync=*/true).is_ok());
+      // Into SST and blob files of this setting (not only the WAL), old versions compacted away.
+      st = store->compact_jobs();
+      BOOST_REQUIRE_MESSAGE(st.is_ok(), "compact: " << st.message());
+      auto size = jobs_size(*store);
+      BOOST_TEST(size.sst_bytes > 0u);
+      if (s.blob_threshold_kb > 0) BOOST_TEST(size.blob_bytes > 0u, "the 20 KB records are in blob files");
+    }
+  }
+  // Whatever wrote each file, the default settings read them all.
+  storage::store_options options;
+  options.path = dir.sub("store");
+  std::unique_ptr<storage::job_store> store;
+  BOOST_REQUIRE(storage::job_store::open(options, &store).is_ok());
+  BOOST_TEST(expected.size() >= 10u);
+  for (const auto& [id, bytes] : expected) {
+    Job job;
+    BOOST_REQUIRE_MESSAGE(store->get(id, &job).is_ok(), "job " << id);
+    BOOST_TEST(job.SerializeAsString() == bytes, "job " << id);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(large_records_go_to_blob_files_and_superseded_ones_are_collected) {
+  test::temp_dir dir;
+  storage::store_options options;
+  options.path = dir.sub("store");
+  options.blob_threshold_kb = 4;
+  std::unique_ptr<storage::job_store> store;
+  BOOST_REQUIRE(storage::job_store::open(options, &store).is_ok());
+  write_batch batch;
+  std::vector<Job> jobs;
+  for (uint64_t id = 1; id <= 20; ++id) jobs.push_back(job_with_payload(id, Job::READY, 50'000));
+  for (const auto& job : jobs) batch.insert(job);
+  batch.set_next_id(21);
+  BOOST_REQUIRE(store->write(batch, true).is_ok());
+  BOOST_REQUIRE(store->compact_jobs().is_ok());
+  auto first = jobs_size(*store);
+  BOOST_TEST(first.blob_bytes > 0u);
+  BOOST_TEST(first.sst_bytes < first.blob_bytes, "the SSTs hold references, the blobs the records");
+  // Each job rewritten three times (a state change each): after a compaction only the latest blobs remain.
+  for (int round = 0; round < 3; ++round) {
+    for (auto& job : jobs) {
+      auto before = job_position::of(job);
+      job.set_ready_seq(job.ready_seq() + 100);
+      batch.update(job, before);
+    }
+    BOOST_REQUIRE(store->write(batch, true).is_ok());
+    BOOST_REQUIRE(store->compact_jobs().is_ok());  // each version in a blob file of its own, then collected
+  }
+  auto last = jobs_size(*store);
+  BOOST_TEST(last.blob_bytes < first.blob_bytes * 3 / 2,
+             "garbage collected: " << last.blob_bytes << " bytes of blob files, first " << first.blob_bytes);
+  for (const auto& job : jobs) {
+    Job stored;
+    BOOST_REQUIRE(store->get(job.id(), &stored).is_ok());
+    BOOST_TEST(stored.SerializeAsString() == job.SerializeAsString());
+  }
 }
 
 // --- retention listing ---------------------------------------------------------------------------
