@@ -55,8 +55,8 @@ void scaling_manager::reap() {
       bool ok = e.exit_code == 0;
       if (ok) applied_ = command_count_;
       status_.set_action_result(
-          ok ? fmt::format("scalingCommand ran for {} workers: exit 0", command_count_)
-             : fmt::format("scalingCommand for {} workers failed: {}; run again at the next decision", command_count_,
+          ok ? fmt::format("scalingCommand ran with count {}: exit 0", command_count_)
+             : fmt::format("scalingCommand with count {} failed: {}; run again at the next decision", command_count_,
                            e.signal ? fmt::format("signal {}", e.signal) : fmt::format("exit {}", e.exit_code)));
       if (ok) spdlog::info("scaling: {}", status_.action_result());
       else spdlog::warn("scaling: {}", status_.action_result());
@@ -182,8 +182,8 @@ void scaling_manager::run_command(uint32_t desired) {
   }
   command_pid_ = *started;
   command_count_ = desired;
-  status_.set_action_result(fmt::format("running scalingCommand for {} workers (pid {})", desired, command_pid_));
-  spdlog::info("scaling: running scalingCommand for {} workers: {}", desired, command);
+  status_.set_action_result(fmt::format("running scalingCommand with count {} (pid {})", desired, command_pid_));
+  spdlog::info("scaling: running scalingCommand with count {}: {}", desired, command);
 }
 
 }  // namespace troupe
