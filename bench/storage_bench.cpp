@@ -168,6 +168,9 @@ caf::expected<run_figures> run_once(const bench_options& o, const order_payloads
   options.data = dir.path();
   options.payloadCompression = compression;
   options.maxCompletedJobsToKeep = std::max<uint64_t>(options.maxCompletedJobsToKeep, o.jobs);  // keep them all
+  // This process is also the client and holds every payload it submits (780 MB of large ones): the node's
+  // memory-aware admission would hold claims against memory that is not the node's. Bytes are measured here.
+  options.maxMemoryMB = std::max<uint32_t>(options.maxMemoryMB, 8192);
   caf::actor_system_config cfg;
   configure_node_system(cfg, options);
   caf::actor_system sys{cfg};
