@@ -77,7 +77,7 @@ class ready_queue {
   // REQUIRES: 0 <= lane < lifecycle::lane_count; `key` from key_of(); the job is not queued already.
   void push(int lane, uint64_t seq, uint64_t id, flow_key key, micros enqueued_at, std::string record = {});
   // Whether a record of `bytes` would be kept if it were pushed now: a caller skips copying one that would not.
-  bool would_cache(size_t bytes) const { return cached_bytes_ + bytes <= config_.cache_bytes; }
+  bool would_cache(size_t bytes) const { return caching_ && cached_bytes_ + bytes <= config_.cache_bytes; }
   // Marks a queued job as removed; its entry is dropped when it reaches the head of its flow. The entry is the
   // one pushed with `seq`: a job queued again later (a new seq) is not affected.
   // REQUIRES: the job is queued, was pushed with `lane`, `seq` and `key`, and is not removed already.

@@ -262,6 +262,13 @@ BOOST_AUTO_TEST_CASE(the_prometheus_exposition_follows_the_text_format) {
   b.row("report", "bob", JobSpec::HIGH)->set_dead(1);
   b.sample.set_slots_total(8);
   b.sample.set_slots_busy(3);
+  b.sample.set_admission_held(true);
+  b.sample.set_admission_holds(2);
+  auto* pool = b.sample.add_pools();
+  pool->set_pool("n1/local");
+  pool->set_slots(8);
+  pool->set_limit(4);
+  pool->set_changes_total(3);
   auto counters = b.at(0);
   metrics_windows w{{512u << 20, 100}};
   auto latest = w.add(counters, process_usage{1000, 2.5, 1'790'000'000});
@@ -275,6 +282,13 @@ BOOST_AUTO_TEST_CASE(the_prometheus_exposition_follows_the_text_format) {
   in.process = process_usage{1000, 2.5, 1'790'000'000};
   in.node = "n1";
   in.version = "0.6.0";
+  ScalingStatus scaling;
+  scaling.set_mode("off");
+  scaling.set_desired(3);
+  scaling.set_workers(1);
+  scaling.set_ups_total(4);
+  scaling.set_downs_total(1);
+  in.scaling = &scaling;
   auto text = render_prometheus(in);
   auto types = check_exposition(text);
   BOOST_TEST(types["troupe_jobs_total"] == "counter");
@@ -297,6 +311,18 @@ BOOST_AUTO_TEST_CASE(the_prometheus_exposition_follows_the_text_format) {
   has(R"(process_resident_memory_bytes 1000)");
   has(R"(troupe_kind_error_rate_ratio{kind="report"} 0)");
   BOOST_TEST(types["troupe_kind_drain_eta_seconds"] == "gauge");
+  // The resource and scaling managers' figures.
+  has(R"(troupe_admission_held 1)");
+  has(R"(troupe_admission_holds_total 2)");
+  has(R"(troupe_pool_concurrency_limit{pool="n1/local"} 4)");
+  has(R"(troupe_pool_slots{pool="n1/local"} 8)");
+  has(R"(troupe_pool_concurrency_changes_total{pool="n1/local"} 3)");
+  has(R"(troupe_desired_workers{mode="off"} 3)");
+  has(R"(troupe_workers_active 1)");
+  has(R"(troupe_scaling_decisions_total{action="up"} 4)");
+  BOOST_TEST(types["troupe_desired_workers"] == "gauge");
+  BOOST_TEST(latest.values().at("admission_held") == 1);
+  BOOST_TEST(latest.values().at("pool:n1/local:limit") == 4);
 }
 
 // --- the metrics actor on a whole engine -------------------------------------------------------------------------
