@@ -1,6 +1,7 @@
 #include "actors/adaptive_limit.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -23,14 +24,30 @@ std::optional<limit_change> adaptive_limit::observe(const pool_observation& o) {
   double throughput = static_cast<double>(o.finished) / std::max(o.seconds, 1e-3);
   if (o.finished >= config_.min_samples) {
     double error_rate = static_cast<double>(o.failed) / static_cast<double>(o.finished);
-    if (error_rate > config_.error_rate_threshold) {
+    if (std::exchange(last_was_error_decrease_, false) &&
+        error_rate >= error_rate_before_decrease_ * (1 - config_.error_drop) && limit_before_decrease_ <= max) {
+      // Fewer jobs at once did not mean fewer failures: they are not from load. Back, and learn the rate.
+      error_floor_ = std::max(error_floor_, error_rate);
+      return change(limit_before_decrease_,
+                    fmt::format("error rate {:.0f}% stayed at {:.0f}% after the decrease to {}: the failures do not "
+                                "come from load; back to {}",
+                                error_rate_before_decrease_ * 100, error_rate * 100, limit_, limit_before_decrease_));
+    }
+    double threshold = std::max(config_.error_rate_threshold, error_floor_ * 1.5);
+    if (error_rate > threshold) {
       last_was_increase_ = false;
       hold_left_ = 0;
       uint32_t halved = std::max(min, limit_ / 2);
       if (halved >= limit_) return std::nullopt;
-      return change(halved, fmt::format("error rate {:.0f}% of {} attempts over errorRateThreshold {:.0f}%: "
-                                        "halved from {}",
-                                        error_rate * 100, o.finished, config_.error_rate_threshold * 100, limit_));
+      last_was_error_decrease_ = true;
+      error_rate_before_decrease_ = error_rate;
+      limit_before_decrease_ = limit_;
+      auto over = error_floor_ * 1.5 > config_.error_rate_threshold
+                      ? fmt::format("{:.0f}% (1.5 x the {:.0f}% seen not to come from load)", threshold * 100,
+                                    error_floor_ * 100)
+                      : fmt::format("errorRateThreshold {:.0f}%", config_.error_rate_threshold * 100);
+      return change(halved, fmt::format("error rate {:.0f}% of {} attempts over {}: halved from {}", error_rate * 100,
+                                        o.finished, over, limit_));
     }
   }
   if (last_was_increase_) {

@@ -6,7 +6,9 @@
 // Additive increase, multiplicative decrease (AIMD), on three signals:
 // - error rate: more than errorRateThreshold % of the attempts that finished in the interval failed -> the limit
 //   is halved (at least `min`). Failures that grow with concurrency (an overloaded database, rate limits
-//   downstream) stop growing with it.
+//   downstream) stop growing with it. If the next interval's error rate did not fall by a quarter, the failures
+//   do not come from load (a kind that fails on its own): the limit goes back, and from then on only an error
+//   rate over 1.5 x that one counts.
 // - pickup latency: jobs wait for this pool (it has a backlog and all its allowed slots are busy) longer than
 //   pickupLatencyTargetMs, and errors are under the threshold -> one more slot (up to the pool's slots).
 // - throughput: if the interval after an increase finished fewer jobs per second than the one before it (by more
@@ -25,9 +27,10 @@ struct adaptive_config {
   uint32_t min = 1;                   // adaptiveMinConcurrency
   double error_rate_threshold = 0.15;  // errorRateThreshold / 100
   double pickup_target_s = 1.0;        // pickupLatencyTargetMs / 1000
-  uint32_t min_samples = 4;            // fewer finished attempts in an interval say nothing about its error rate
+  uint32_t min_samples = 20;           // fewer finished attempts in an interval say little about its error rate
   double plateau_tolerance = 0.05;
   uint32_t hold_intervals = 10;
+  double error_drop = 0.25;  // a decrease for errors must cut the error rate by this fraction to stand
 };
 
 // What one interval showed of a pool.
@@ -64,6 +67,11 @@ class adaptive_limit {
   bool last_was_increase_ = false;
   double throughput_before_increase_ = 0;  // jobs/s of the interval before the last increase
   uint32_t hold_left_ = 0;
+  // The last change was a decrease for errors: the error rate and limit before it (to check that it helped).
+  bool last_was_error_decrease_ = false;
+  double error_rate_before_decrease_ = 0;
+  uint32_t limit_before_decrease_ = 0;
+  double error_floor_ = 0;  // the highest error rate seen not to come from load
 };
 
 }  // namespace troupe

@@ -112,11 +112,13 @@ BOOST_AUTO_TEST_CASE(an_increase_that_buys_no_throughput_is_taken_back_and_held)
     o.backlog = 1000;
     return o;
   };
-  // Errors brought it down to 4 earlier; now it climbs.
+  // Errors from load brought it down to 4 earlier (all failed at 16, half at 8); now it climbs.
   limit.observe(at(16));
   pool_observation errors = at(16);
   errors.failed = errors.finished;
   limit.observe(errors);
+  errors = at(8);
+  errors.failed = errors.finished / 2;
   limit.observe(errors);
   BOOST_REQUIRE(limit.limit() == 4u);
   std::map<uint32_t, int> seen;
@@ -126,6 +128,43 @@ BOOST_AUTO_TEST_CASE(an_increase_that_buys_no_throughput_is_taken_back_and_held)
   }
   BOOST_TEST(seen.rbegin()->first <= 7u, "it never stays beyond one step past the peak");
   BOOST_TEST(seen[6] > 100, "most of the time at the peak, 6");
+}
+
+BOOST_AUTO_TEST_CASE(failures_that_do_not_come_from_load_do_not_throttle_the_pool) {
+  adaptive_limit limit{config()};
+  // A kind that fails one attempt in five whatever the concurrency (bad input, a bug): 20% at any limit.
+  auto at = [](uint32_t l, double error_rate) {
+    pool_observation o;
+    o.slots = 16;
+    o.busy = l;
+    o.finished = l * 10;
+    o.failed = static_cast<uint64_t>(static_cast<double>(o.finished) * error_rate);
+    o.started = o.finished;
+    o.pickup_mean_s = 5;
+    o.backlog = 1000;
+    return o;
+  };
+  limit.observe(at(16, 0.2));
+  auto halved = limit.observe(at(16, 0.2));
+  BOOST_REQUIRE(halved);
+  BOOST_TEST(halved->limit == 8u);
+  auto back = limit.observe(at(8, 0.2));
+  BOOST_REQUIRE(back);
+  BOOST_TEST(back->limit == 16u);
+  BOOST_TEST(back->reason == "error rate 20% stayed at 20% after the decrease to 8: the failures do not come from "
+                             "load; back to 16");
+  for (int i = 0; i < 100; ++i) BOOST_TEST(!limit.observe(at(16, 0.2)));
+  // An overload on top of them still counts: over 1.5 x the rate learnt.
+  auto overload = limit.observe(at(16, 0.6));
+  BOOST_REQUIRE(overload);
+  BOOST_TEST(overload->limit == 8u);
+  BOOST_TEST(overload->reason == "error rate 60% of 160 attempts over 30% (1.5 x the 20% seen not to come from "
+                                 "load): halved from 16");
+  // The decrease helped (60% -> 20%): it stands, and the limit grows again one at a time while jobs wait.
+  auto next = limit.observe(at(8, 0.2));
+  BOOST_REQUIRE(next);
+  BOOST_TEST(next->limit == 9u);
+  BOOST_TEST(next->reason.find("one more") != std::string::npos, next->reason);
 }
 
 BOOST_AUTO_TEST_CASE(with_no_backlog_the_limit_does_not_grow) {
