@@ -49,7 +49,8 @@ void sample_memory(resource_self self) {
   auto& st = self->state;
   auto usage = read_process_usage();
   if (!usage || st.ctx->options.maxMemoryMB == 0) return;
-  double percent = 100.0 * static_cast<double>(usage->rss_bytes) / (double(st.ctx->options.maxMemoryMB) * (1 << 20));
+  auto budget = static_cast<double>(st.ctx->options.maxMemoryMB) * (1 << 20);
+  double percent = 100.0 * static_cast<double>(usage->rss_bytes) / budget;
   if (auto change = st.admission->observe(percent)) {
     st.admission_reason = *change;
     self->send(st.scheduler, admission_atom::value, st.admission->held(), *change);
@@ -67,6 +68,12 @@ void adapt(resource_self self, const PoolLoads& loads) {
   std::unordered_map<std::string, pool_history> next;
   for (const auto& load : loads.pools()) {
     auto it = st.pools.find(load.pool());
+    // A pool seen for the first time, or one that left and came back under its name (its counters start over).
+    if (it != st.pools.end() &&
+        (load.started() < it->second.last.started() || load.finished() < it->second.last.finished())) {
+      st.pools.erase(it);
+      it = st.pools.end();
+    }
     if (it == st.pools.end())
       it = st.pools.emplace(load.pool(), pool_history{adaptive_limit{adaptive_config_of(st.ctx->options)}, load})
                .first;

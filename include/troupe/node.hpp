@@ -14,8 +14,8 @@
 // options.data (creating it), requeues the jobs that were RUNNING when the node last stopped, creates the first
 // admin if the store has no users (bootstrapAdmin: its token goes to DATA/admin.token), and spawns the
 // supervised actors. An ec::invalid_argument error means the configuration is wrong (a bad command kinds file, a
-// payloadCompression the linked RocksDB lacks; named in the message), before anything was opened. The node must be shut down before its actor system is
-// destroyed.
+// payloadCompression the linked RocksDB lacks; named in the message), before anything was opened. The node must
+// be shut down before its actor system is destroyed.
 
 #include <chrono>
 #include <memory>
