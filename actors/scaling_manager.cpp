@@ -136,6 +136,10 @@ std::vector<std::string> scaling_manager::worker_argv(const std::string& name) c
                                    "--logLevel",
                                    o.logLevel};
   if (o.tlsEnabled) argv.insert(argv.end(), {"--tlsEnabled", "true"});
+  // The node's own certificate, key and CA file: a worker on this machine is trusted as the node is.
+  if (!o.tlsCertificate.empty()) argv.insert(argv.end(), {"--tlsCertificate", o.tlsCertificate});
+  if (!o.tlsKey.empty()) argv.insert(argv.end(), {"--tlsKey", o.tlsKey});
+  if (!o.tlsCaFile.empty()) argv.insert(argv.end(), {"--tlsCaFile", o.tlsCaFile});
   if (o.execEnabled) argv.insert(argv.end(), {"--execEnabled", "true"});
   if (!o.commandKinds.empty()) argv.insert(argv.end(), {"--commandKinds", o.commandKinds});
   return argv;
