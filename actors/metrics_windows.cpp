@@ -194,8 +194,7 @@ MetricsSample metrics_windows::add(const SchedulerSample& counters, const std::o
   if (process) {
     v["rss_bytes"] = static_cast<double>(process->rss_bytes);
     if (config_.max_memory_bytes > 0)
-      v["memory_percent"] = 100.0 * static_cast<double>(process->rss_bytes) /
-                            static_cast<double>(config_.max_memory_bytes);
+      v["memory_percent"] = memory_percent(*process, config_.max_memory_bytes);
     if (previous != nullptr && previous->cpu_seconds >= 0 && previous->at < now)
       v["cpu_percent"] = 100.0 * std::max(0.0, process->cpu_seconds - previous->cpu_seconds) /
                          seconds(now - previous->at);

@@ -15,4 +15,10 @@ struct process_usage {
 // nullopt if /proc cannot be read (not Linux, or a restricted sandbox).
 std::optional<process_usage> read_process_usage();
 
+// Resident memory as a percent of `budget_bytes` (maxMemoryMB): what memory-aware admission, the scaling manager
+// and the memory_percent series compare with memoryThreshold. REQUIRES: budget_bytes > 0.
+inline double memory_percent(const process_usage& usage, uint64_t budget_bytes) {
+  return 100.0 * static_cast<double>(usage.rss_bytes) / static_cast<double>(budget_bytes);
+}
+
 }  // namespace troupe

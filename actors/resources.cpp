@@ -49,8 +49,7 @@ void sample_memory(resource_self self) {
   auto& st = self->state;
   auto usage = read_process_usage();
   if (!usage || st.ctx->options.maxMemoryMB == 0) return;
-  auto budget = static_cast<double>(st.ctx->options.maxMemoryMB) * (1 << 20);
-  double percent = 100.0 * static_cast<double>(usage->rss_bytes) / budget;
+  auto percent = memory_percent(*usage, uint64_t{st.ctx->options.maxMemoryMB} << 20);
   if (auto change = st.admission->observe(percent)) {
     st.admission_reason = *change;
     self->send(st.scheduler, admission_atom::value, st.admission->held(), *change);

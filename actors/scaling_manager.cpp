@@ -78,7 +78,7 @@ void scaling_manager::tick(const NodeStatus& node, uint32_t active_workers) {
   in.queue_depth = ready_depth(node);
   auto budget = uint64_t{ctx_->options.maxMemoryMB} << 20;
   if (auto usage = read_process_usage(); usage && budget > 0)
-    in.memory_percent = 100.0 * static_cast<double>(usage->rss_bytes) / static_cast<double>(budget);
+    in.memory_percent = memory_percent(*usage, budget);
   std::pair<uint64_t, uint64_t> counts{node.succeeded_total(), node.failed_total()};
   if (last_counts_) {
     auto ok = counts.first - last_counts_->first;
