@@ -2,9 +2,11 @@
 # The sanitizer build (issue 9): builds troupe with GCC's AddressSanitizer (LeakSanitizer included) and
 # UndefinedBehaviorSanitizer in ./build-san (-DTROUPE_SANITIZE=ON, see CMakeLists.txt) and runs tests there.
 # Exits non-zero if a test fails; a sanitizer report (an ASan error, a leak, any UB) fails its test.
-#   scripts/sanitize.sh                  the unit, CAF and simulation tests (labels unit and sim): what CI runs
+#   scripts/sanitize.sh                  the unit, CAF and simulation tests (labels unit and sim): the quick check
 #   scripts/sanitize.sh --all            everything but the fuzz test, the end-to-end tests too (their `troupe`
-#                                        processes are sanitized as well); a longer build and run
+#                                        processes are sanitized as well); a longer build and run. CI runs
+#                                        `scripts/bootstrap.sh --sanitize` (which builds with --all --build-only)
+#                                        and then every test in ./build-san (README, DEVELOPERS.md)
 #   scripts/sanitize.sh --build-only [--all]
 #   scripts/sanitize.sh [--all] -- CTEST_ARGS...   e.g. -- -R unit.scheduler -V (replaces the label filter)
 # Run scripts/bootstrap.sh once first on a fresh machine (it installs the packages; GCC's libasan8 and libubsan1
@@ -42,8 +44,5 @@ fi
 if [ ${#ctest_args[@]} -eq 0 ]; then
   if [ "$all" -eq 1 ]; then ctest_args=(-LE fuzz); else ctest_args=(-L 'unit|sim'); fi
 fi
-# Two tests at a time for the unit and simulation tests: most run on CAF's test coordinator (virtual time), the
-# rest wait on conditions with deadlines. With --all, one at a time, as the Release build runs the e2e tests.
-jobs=2
-[ "$all" -eq 1 ] && jobs=1
-exec ctest --test-dir "$build" --output-on-failure -j "$jobs" "${ctest_args[@]}"
+# Two tests at a time; the end-to-end tests still run alone (RUN_SERIAL, tests/CMakeLists.txt).
+exec ctest --test-dir "$build" --output-on-failure -j 2 "${ctest_args[@]}"
