@@ -205,6 +205,9 @@ caf::expected<limit> payloads(run_context& c, uint32_t max_steps) {
   for (uint64_t size = 1024;; size *= 4) {
     auto o = burn_options(c.base, std::max<uint64_t>(1, std::min(jobs, payload_bytes_per_step / size)));
     o.payload_bytes = size;
+    // In process, the client's copies of the payloads count against the node's memory admission (as in the
+    // storage workload): room for them, so that the search measures the node and not its admission.
+    if (c.t.fresh_nodes) o.node.maxMemoryMB = std::max<uint32_t>(o.node.maxMemoryMB, 8192);
     auto f = c.measure(fmt::format("payload bytes={}", size), o);
     std::string why;
     if (!f) {
