@@ -89,12 +89,17 @@ void add_peak_rss(run_context& c) {
   if (peak > 0) c.add("peak_rss_mb", text(peak, 1));
 }
 
+// CPU per 1,000 jobs, when the node ran in this process (against a running node only the client's is known).
+void add_cpu(run_context& c, const figures& burn) {
+  if (auto cpu = number_of(burn, "cpu_s_per_1000_jobs")) c.add("cpu_s_per_1000_jobs", text(*cpu, 3));
+}
+
 // Capacity: the no-op jobs per second a burn drains.
 caf::expected<double> capacity(run_context& c, uint64_t jobs) {
   auto f = c.measure(fmt::format("capacity burn jobs={}", jobs), burn_options(c.base, jobs));
   if (!f) return f.error();
   c.add("capacity_jobs_per_s", text(num(*f, "jobs_per_s"), 0));
-  c.add("cpu_s_per_1000_jobs", text(num(*f, "cpu_s_per_1000_jobs"), 3));
+  add_cpu(c, *f);
   return num(*f, "jobs_per_s");
 }
 
@@ -109,7 +114,7 @@ caf::error quick(run_context& c) {
   if (c.t.fresh_nodes) c.add("slots", std::to_string(c.base.node.maxConcurrentJobs));
   c.add("jobs", std::to_string(jobs));
   for (const char* key : {"jobs_per_s", "submit_per_s"}) c.add(key, text(num(*burn, key), 0));
-  c.add("cpu_s_per_1000_jobs", text(num(*burn, "cpu_s_per_1000_jobs"), 3));
+  add_cpu(c, *burn);
   c.add("rate", text(rate, 0));
   for (const char* key : {"p50_pickup_ms", "p99_pickup_ms", "max_pickup_ms"}) c.add(key, text(num(*steady, key), 3));
   add_peak_rss(c);

@@ -126,6 +126,9 @@ BOOST_AUTO_TEST_CASE(a_quick_run_against_a_running_node_uses_its_client_and_repo
   // The node's slots and memory are its own: not reported from the client's side.
   BOOST_TEST(!bench::number_of(f, "slots").has_value());
   BOOST_TEST(!bench::number_of(f, "peak_rss_mb").has_value());
+  BOOST_TEST(!bench::number_of(f, "cpu_s_per_1000_jobs").has_value());
+  // Each steady job's record was read as it ended, before retention (1,000 kept) could delete it.
+  BOOST_TEST(contains(r.out, "jobs=200 failed_submits=0 lost_records=0"), r.out);
   // The jobs ran on the node.
   auto status = node.run({"status", "--json"});
   BOOST_REQUIRE(status.exit_code == 0);
