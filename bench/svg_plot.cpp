@@ -13,9 +13,10 @@ namespace {
 constexpr const char* palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
 
 // Margins around the plot area: left for the y tick labels, bottom for the x ticks and label.
-constexpr int margin_left = 70, margin_right = 20, margin_top = 36, margin_bottom = 50;
+constexpr int margin_left = 70, margin_right = 36, margin_top = 36, margin_bottom = 50;
 
 std::string tick_text(double v) {
+  if (std::abs(v) >= 1e6) return fmt::format("{:.4g}M", v / 1e6);
   if (std::abs(v) >= 10'000) return fmt::format("{:.4g}k", v / 1000);
   return fmt::format("{:.4g}", v);
 }
