@@ -25,17 +25,17 @@
 //           at R jobs/s. Fair share keeps the light user's pickup latency low behind the flood.
 //           -> workload=fairness heavy_jobs=N light_jobs=... light_p50_pickup_ms=... light_p99_pickup_ms=...
 //              heavy_jobs_per_s=...
-//   delayed: N no-op jobs (default 1,000,000) submitted in batches, each with a run_at: job i is due at
-//           start + L + i x S / N (L = --lead, default 2 + N / 50,000 seconds; S = --seconds, default 100), so
-//           that the due times begin after the submits are done (late_submits counts jobs already due when their submit was
-//           acknowledged). Between the last submit and the first due time nothing is asked of the node and the
-//           process's CPU time is measured (idle_cpu_pct: user+sys CPU of all threads / wall time of that phase,
-//           n/a when the submits overran the lead; idle_rss_mb at its end): what N waiting jobs cost. Once all
-//           ran, every record is read back (list, pages of 10,000; read=all) and each job's lateness taken from
-//           its transitions: run_at -> READY "due" (due_ms) and run_at -> RUNNING (late_ms; RUNNING is stamped
-//           when the job is claimed, one commit before its slot runs it). commits, ops_per_commit and commit_ms
-//           cover the due phase. The node keeps at least N finished jobs (maxCompletedJobsToKeep) so that
-//           retention leaves the records to read. S shorter than N / the node's throughput measures a backlog.
+//   delayed: N no-op jobs (default 1,000,000) submitted in batches, each with a run_at: job i is due at start + L + i x
+//           S / N (L = --lead, default 2 + N / 50,000 seconds; S = --seconds, default 100), so that the due times begin
+//           after the submits are done (late_submits counts jobs already due when their submit was acknowledged).
+//           Between the last submit and the first due time nothing is asked of the node and the process's CPU time is
+//           measured (idle_cpu_pct: user+sys CPU of all threads / wall time of that phase, n/a when the submits overran
+//           the lead; idle_rss_mb at its end): what N waiting jobs cost. Once all ran, every record is read back (list,
+//           pages of 10,000; read=all) and each job's lateness taken from its transitions: run_at -> READY "due"
+//           (due_ms) and run_at -> RUNNING (late_ms; RUNNING is stamped when the job is claimed, one commit before its
+//           slot runs it). commits, ops_per_commit and commit_ms cover the due phase. The node keeps at least N
+//           finished jobs (maxCompletedJobsToKeep) so that retention leaves the records to read. S shorter than N / the
+//           node's throughput measures a backlog.
 //           -> workload=delayed jobs=N lead_s=... spread_s=... submit_per_s=... late_submits=... idle_cpu_pct=...
 //              p50_due_ms=... p99_due_ms=... p50_late_ms=... p99_late_ms=... max_late_ms=... jobs_per_s=...
 //              peak_rss_mb=...
