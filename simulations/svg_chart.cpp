@@ -5,25 +5,13 @@
 
 #include <fmt/format.h>
 
+#include "bench/svg_plot.hpp"
+
 namespace troupe::sim {
 
 namespace {
 
 constexpr double width = 960, panel_height = 170, left = 80, right = 40, top = 40, gap = 40, bottom = 40;
-
-std::string escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 // A round number at or above `v` (1, 2, 5 x 10^n), so the axis reads well.
 double nice_ceiling(double v) {
@@ -53,7 +41,7 @@ std::string render_svg(const std::string& title, const std::string& x_label, con
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
       "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       "<text x=\"{2}\" y=\"24\" font-size=\"16\" font-weight=\"bold\">{3}</text>\n",
-      width, height, left, escape(title));
+      width, height, left, bench::xml_escape(title));
   for (size_t p = 0; p < panels.size(); ++p) {
     const auto& panel = panels[p];
     double y_top = top + static_cast<double>(p) * (panel_height + gap) + 16;
@@ -65,7 +53,7 @@ std::string render_svg(const std::string& title, const std::string& x_label, con
     double y_max = nice_ceiling(peak);
     auto py = [&](double v) { return y_bottom - v / y_max * (y_bottom - y_top); };
     out += fmt::format("<text x=\"{}\" y=\"{}\" font-weight=\"bold\">{}</text>\n", left, y_top - 6,
-                       escape(panel.title));
+                       bench::xml_escape(panel.title));
     for (int i = 0; i <= 4; ++i) {
       double v = y_max * i / 4, y = py(v);
       out += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>\n", left, y,
@@ -78,7 +66,8 @@ std::string render_svg(const std::string& title, const std::string& x_label, con
       legend_x -= 14 + 7.0 * static_cast<double>(it->name.size()) + 16;
       out += fmt::format("<rect x=\"{:.1f}\" y=\"{}\" width=\"12\" height=\"3\" fill=\"{}\"/>", legend_x,
                          y_top - 12, it->color);
-      out += fmt::format("<text x=\"{:.1f}\" y=\"{}\">{}</text>\n", legend_x + 16, y_top - 6, escape(it->name));
+      out += fmt::format("<text x=\"{:.1f}\" y=\"{}\">{}</text>\n", legend_x + 16, y_top - 6,
+                         bench::xml_escape(it->name));
     }
     for (const auto& s : panel.series) {
       std::string points;
@@ -106,7 +95,7 @@ std::string render_svg(const std::string& title, const std::string& x_label, con
     }
   }
   out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n", left + plot_w / 2,
-                     height - 8, escape(x_label));
+                     height - 8, bench::xml_escape(x_label));
   return out;
 }
 
