@@ -301,7 +301,8 @@ uint32_t harness::live_workers() const {
 // join-delay-ms; the newest drain first.
 void harness::provision(uint32_t desired, micros t) {
   auto live = live_workers();
-  for (; live < desired; ++live) start_worker("auto-" + std::to_string(next_auto_++), t + micros{s_.join_delay_ms} * 1000);
+  auto join_at = t + micros{s_.join_delay_ms} * 1000;
+  for (; live < desired; ++live) start_worker("auto-" + std::to_string(next_auto_++), join_at);
   for (auto it = workers_.rbegin(); it != workers_.rend() && live > desired; ++it) {
     auto v = it->worker->view();
     if (v.gone || v.draining) continue;
@@ -436,8 +437,9 @@ caf::error harness::final_checks() {
   uint64_t double_finish = 0, stale = 0;
   constexpr size_t chunk = 10'000;
   for (size_t from = 0; from < accepted_.size(); from += chunk) {
+    auto to = std::min(accepted_.size(), from + chunk);
     std::vector<uint64_t> ids(accepted_.begin() + static_cast<std::ptrdiff_t>(from),
-                              accepted_.begin() + static_cast<std::ptrdiff_t>(std::min(accepted_.size(), from + chunk)));
+                              accepted_.begin() + static_cast<std::ptrdiff_t>(to));
     std::vector<Job> jobs;
     std::vector<bool> found;
     if (auto st = store.multi_get(ids, &jobs, &found); !st)
@@ -524,7 +526,8 @@ caf::expected<run_result> harness::finish() {
   }
   std::vector<chart_panel> panels{depth, throughput, latency, fleet};
   if (s_.memory_model) {
-    chart_panel memory{"node memory (% of maxMemoryMB)", {{"memory", "#bcbd22", {}}, {"admission held x100", "#d62728", {}}}};
+    chart_panel memory{"node memory (% of maxMemoryMB)",
+                       {{"memory", "#bcbd22", {}}, {"admission held x100", "#d62728", {}}}};
     for (const auto& row : rows_) {
       memory.series[0].values.push_back(row.memory_percent);
       memory.series[1].values.push_back(row.admission_held ? 100 : 0);
