@@ -168,9 +168,10 @@ using scheduler_actor = pool_scheduler_actor::extend<
     caf::replies_to<usage_atom, std::string>::with<UserUsage>,
     // What it counted since it started (actors/metrics_recorder.hpp), for the metrics actor.
     caf::replies_to<metrics_atom>::with<SchedulerSample>,
-    // From the resource manager: hold (true) or resume admission of new jobs, with the reason; set a pool's
+    // From the resource manager: hold (true) or resume admission of new jobs, with memory as a percent of
+    // maxMemoryMB and the reason (a resume while not held: memory is under the resume level); set a pool's
     // concurrency limit (pool, limit >= 1, reason); what each pool ran so far.
-    caf::reacts_to<admission_atom, bool, std::string>,
+    caf::reacts_to<admission_atom, bool, double, std::string>,
     caf::reacts_to<limit_atom, std::string, uint32_t, std::string>,
     caf::replies_to<pool_load_atom>::with<PoolLoads>,
     // Stops claiming; replies when nothing runs and everything is durable.

@@ -33,7 +33,7 @@ using journal_self = journal_actor::stateful_pointer<journal_state>;
 void commit(journal_self self) {
   auto& st = self->state;
   if (st.replies.empty() && st.batch.empty()) return;
-  auto status = st.ctx->store->write(st.batch, /*sync=*/true);
+  auto status = st.ctx->store->write(st.batch, st.ctx->sync_writes);
   caf::error err;
   if (!status) {
     err = make_error(ec::storage_failure, "the store rejected a write: " + status.message());

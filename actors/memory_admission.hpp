@@ -19,6 +19,8 @@ class memory_admission {
       : threshold_(threshold_percent), resume_below_(threshold_percent - hysteresis_points), budget_mb_(budget_mb) {}
 
   bool held() const { return held_; }
+  // Use under this percent resumes admission (memoryThreshold - memoryHysteresisPercent).
+  double resume_level() const { return resume_below_; }
 
   // Takes one sample (percent of maxMemoryMB in use); returns the reason when admission changes (held or
   // resumed), nullopt when it stays as it was.

@@ -76,7 +76,7 @@ void take_sample(metrics_self self) {
       .then(
           [=](SchedulerSample& counters) {
             auto& st = self->state;
-            st.process = read_process_usage();
+            st.process = st.ctx->usage();
             auto sample = st.windows->add(counters, st.process);
             if (st.scaling_status) {
               (*sample.mutable_values())["desired_workers"] = st.scaling_status->desired();

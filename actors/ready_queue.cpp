@@ -425,20 +425,24 @@ std::optional<ready_queue::popped> ready_queue::pop(micros now) {
   age(now);
   for (int level = 0; level < level_count_; ++level) {
     do {
-      if (auto job = serve(level)) return job;
+      if (auto job = serve(level)) {
+        levels_[level].served_at = now;
+        return job;
+      }
     } while (feed_hungry(level));
   }
   return std::nullopt;
 }
 
-// Moves up one level every entry that has been in its level longer than the threshold, at most every threshold/8.
-// Entries enter a flow in time order (as long as the times given to push and pop do not go back), so each flow's
-// head is its oldest.
+// Moves up one level every entry that has been in its level longer than the threshold, unless the level was
+// served within the threshold; at most every threshold/8. Entries enter a flow in time order (as long as the times
+// given to push and pop do not go back), so each flow's head is its oldest.
 void ready_queue::age(micros now) {
   micros threshold = config_.aging_threshold;
   if (!aging() || now < next_aging_) return;
   next_aging_ = now + std::max<micros>(threshold / 8, 1);
   for (int level = 1; level < level_count_; ++level) {
+    if (levels_[level].served_at != INT64_MIN && now - levels_[level].served_at <= threshold) continue;
     auto& nonempty = levels_[level].nonempty;
     // Backwards: taking a flow's last entry moves the list's last flow, already visited, into its place.
     for (size_t i = nonempty.size(); i-- > 0;) {

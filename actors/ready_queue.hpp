@@ -12,8 +12,10 @@
 //   blocks others. Work-conserving: pop() returns a job whenever one is eligible, and nullopt otherwise, even
 //   with jobs queued.
 // - Aging (strict priority, aging_threshold > 0): a job that has waited longer than the threshold in its lane
-//   moves up one lane, as checked inside pop() at most every threshold/8; it keeps counting in size() under the
-//   lane it was pushed with.
+//   moves up one lane if its lane is starved: no job of the lane was served for the threshold either. (A lane
+//   that is being served orders its own jobs by fair share: if its old jobs moved up, a user who flooded it would
+//   jump ahead of every other user's newer jobs.) Checked inside pop() at most every threshold/8; a moved job
+//   keeps counting in size() under the lane it was pushed with.
 // - Removal is lazy: a removed job's entry is dropped when it reaches the head of its flow, but sizes count only
 //   jobs still queued. An entry may carry the job's serialized record, within a byte budget.
 // Cost: amortized O(1) per push, pop, remove and finished, whatever the number of users and jobs (a pop that finds
@@ -185,6 +187,7 @@ class ready_queue {
   struct level_state {
     index_fifo shares;              // the round of users
     std::vector<uint32_t> nonempty;  // flows holding entries, kept when aging is on
+    micros served_at = INT64_MIN;    // when pop() last returned a job of this level
   };
   struct string_hash {
     using is_transparent = void;

@@ -7,6 +7,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "actors/adaptive_limit.hpp"
@@ -30,6 +31,8 @@ struct resource_state {
   scheduler_actor scheduler;
   std::unique_ptr<memory_admission> admission;
   std::string admission_reason;
+  double memory_percent = 0;  // at the last sample
+  bool ever_held = false;     // the scheduler may have a running cap to raise
   std::unordered_map<std::string, pool_history> pools;
   micros last_loads_at = 0;
   bool loading = false;  // a PoolLoads request is out
@@ -47,12 +50,19 @@ adaptive_config adaptive_config_of(const node_options& o) {
 
 void sample_memory(resource_self self) {
   auto& st = self->state;
-  auto usage = read_process_usage();
+  auto usage = st.ctx->usage();
   if (!usage || st.ctx->options.maxMemoryMB == 0) return;
   auto percent = memory_percent(*usage, uint64_t{st.ctx->options.maxMemoryMB} << 20);
+  st.memory_percent = percent;
   if (auto change = st.admission->observe(percent)) {
     st.admission_reason = *change;
-    self->send(st.scheduler, admission_atom::value, st.admission->held(), *change);
+    st.ever_held |= st.admission->held();
+    self->send(st.scheduler, admission_atom::value, st.admission->held(), percent, *change);
+  } else if (st.ever_held && !st.admission->held() && percent < st.admission->resume_level()) {
+    // Room under the resume level: the scheduler raises its running cap, if the cap is what holds jobs back.
+    self->send(st.scheduler, admission_atom::value, false, percent,
+               fmt::format("memory at {:.1f}%, under the resume level {:.0f}%", percent,
+                           st.admission->resume_level()));
   }
   // Cleanup while held: memory the allocator keeps free goes back to the system (the scheduler drops its cache of
   // queued records as it holds), so that use can fall below the threshold without a job finishing.
@@ -129,7 +139,8 @@ resource_actor::behavior_type resources(resource_self self, engine_context_ptr c
         auto& st = self->state;
         st.scheduler = std::move(scheduler);
         // The new scheduler starts admitting with every pool at its slots: tell it what holds now.
-        if (st.admission->held()) self->send(st.scheduler, admission_atom::value, true, st.admission_reason);
+        if (st.admission->held())
+          self->send(st.scheduler, admission_atom::value, true, st.memory_percent, st.admission_reason);
         st.pools.clear();
         st.last_loads_at = 0;
       },

@@ -76,8 +76,11 @@ void scaling_manager::tick(const NodeStatus& node, uint32_t active_workers) {
   scaling_input in;
   in.now = ctx_->wall->now();
   in.queue_depth = ready_depth(node);
+  in.slots_total = node.slots_total();
+  in.slots_busy = node.slots_busy();
+  in.active_workers = active_workers;
   auto budget = uint64_t{ctx_->options.maxMemoryMB} << 20;
-  if (auto usage = read_process_usage(); usage && budget > 0)
+  if (auto usage = ctx_->usage(); usage && budget > 0)
     in.memory_percent = memory_percent(*usage, budget);
   std::pair<uint64_t, uint64_t> counts{node.succeeded_total(), node.failed_total()};
   if (last_counts_) {

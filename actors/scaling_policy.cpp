@@ -72,6 +72,12 @@ scaling_decision scaling_policy::decide(const scaling_input& in) {
     if (memory_high)
       return hold(fmt::format("{}; but memory at {:.1f}% is at or over memoryThreshold: scale-down held", why_down,
                               in.memory_percent));
+    if (in.queue_depth > 0 && in.active_workers > 0) {
+      auto per_worker_slots = in.slots_total / std::max<uint32_t>(in.active_workers, 1);
+      if (in.slots_busy > in.slots_total - std::min(in.slots_total, per_worker_slots))
+        return hold(fmt::format("{}; but {} of {} slots are busy with jobs waiting: one worker fewer could not run "
+                                "them, scale-down held", why_down, in.slots_busy, in.slots_total));
+    }
     if (last_change_ >= 0 && in.now - last_change_ < c.down_cooldown)
       return hold(fmt::format("{}; scale-down cooling down ({} ms of scaleDownCooldownMs {} left)", why_down,
                               (c.down_cooldown - (in.now - last_change_)) / 1000, c.down_cooldown / 1000));

@@ -5,7 +5,9 @@
 //
 // - Queue depth: over targetQueueDepth x scaleUpThreshold READY jobs per wanted worker -> up to the count that
 //   brings it to targetQueueDepth per worker (ceil(depth / targetQueueDepth)); under targetQueueDepth x
-//   scaleDownThreshold -> down by one (one at a time: a burst that ended may come back).
+//   scaleDownThreshold -> down by one (one at a time: a burst that ended may come back), unless jobs wait and the
+//   busy slots would not fit on one worker fewer (a short queue on a saturated fleet is no reason to shrink it;
+//   the autoscaling simulation showed the fleet shrinking at its peak under a standing backlog).
 // - Memory: at or over memoryThreshold % of maxMemoryMB on this node with jobs waiting -> one more worker takes
 //   work off it; and no scale-down meanwhile.
 // - Error rate: over errorRateThreshold % of the attempts of the interval failed -> no scale-up (more workers do
@@ -38,6 +40,9 @@ struct scaling_input {
   uint64_t queue_depth = 0;     // READY jobs
   double memory_percent = -1;   // of maxMemoryMB on this node; negative: unknown
   double error_rate = -1;       // percent of the interval's attempts that failed; negative: none finished
+  uint32_t slots_total = 0;     // slots of the node's pools (its own and its workers'), and of those the busy ones
+  uint32_t slots_busy = 0;
+  uint32_t active_workers = 0;  // worker nodes ACTIVE now
 };
 
 struct scaling_decision {

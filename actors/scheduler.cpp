@@ -466,7 +466,9 @@ scheduler_actor::behavior_type scheduler(scheduler_self self, engine_context_ptr
       [=](leave_atom, const std::string& pool, const std::string& why) { return remove_pool(self, pool, why); },
       [=](report_atom, std::vector<attempt_report>& reports) { return apply_reports(self, reports); },
       [=](workers_atom) { return pool_list(self->state); },
-      [=](admission_atom, bool held, const std::string& reason) { set_admission(self, held, reason); },
+      [=](admission_atom, bool held, double memory_percent, const std::string& reason) {
+        set_admission(self, held, memory_percent, reason);
+      },
       [=](limit_atom, const std::string& pool, uint32_t limit, const std::string& reason) {
         set_pool_limit(self, pool, limit, reason);
       },

@@ -264,19 +264,59 @@ storage::status restore_pauses(scheduler_self self) {
   });
 }
 
-void set_admission(scheduler_self self, bool held, const std::string& reason) {
+namespace {
+
+// Jobs holding a slot now: claimed (being loaded or committed) or running.
+size_t jobs_in_slots(const scheduler_state& st) { return st.running.size() + st.loading.size(); }
+
+uint32_t alive_slots(const scheduler_state& st) {
+  uint32_t alive = 0;
+  for (const auto& p : st.pools) alive += p.gone ? 0 : p.alive;
+  return alive;
+}
+
+}  // namespace
+
+size_t admission_room(const scheduler_state& st) {
+  if (st.admission.held()) return 0;
+  auto cap = st.admission.running_cap();
+  if (cap == 0) return SIZE_MAX;
+  auto in_slots = jobs_in_slots(st);
+  return in_slots >= cap ? 0 : cap - in_slots;
+}
+
+void set_admission(scheduler_self self, bool held, double memory_percent, const std::string& reason) {
   auto& st = self->state;
   auto& a = st.admission;
+  auto threshold = static_cast<double>(st.ctx->options.memoryThreshold);
+  if (held && !a.held()) {
+    // Memory grew with what runs: cap the running jobs at what would have fitted under the threshold, so that
+    // resuming does not fill every free slot at once and overshoot again.
+    auto in_slots = static_cast<double>(jobs_in_slots(st));
+    auto cap = memory_percent > 0 ? std::floor(in_slots * std::min(1.0, threshold / memory_percent)) : in_slots;
+    a.set_running_cap(static_cast<uint32_t>(std::max(1.0, cap)));
+  } else if (!held && !a.held() && a.running_cap() > 0 && admission_room(st) == 0) {
+    // Under the resume level while the cap is what stops jobs: a tenth more, until it reaches the slots.
+    auto cap = a.running_cap();
+    cap += std::max<uint32_t>(1, cap / 10);
+    a.set_running_cap(cap >= alive_slots(st) ? 0 : cap);
+    spdlog::info("scheduler: memory at {:.1f}%: running cap raised to {}", memory_percent,
+                 a.running_cap() == 0 ? std::string{"none"} : std::to_string(a.running_cap()));
+    dispatch(self);
+    return;
+  } else if (!held && !a.held()) {
+    return;  // a resume while not held, with the cap not in the way: nothing to do
+  }
   if (held != a.held()) {
     set_timestamp(a.mutable_since(), st.ctx->wall->now());
     if (held) a.set_holds_total(a.holds_total() + 1);
     // Cleanup under pressure: the records cached for queued jobs go (they are read back when claimed).
     auto freed = st.ready.set_caching(!held);
     if (held)
-      spdlog::warn("scheduler: admission held: {}; dropped {:.1f} MiB of cached queued records", reason,
-                   static_cast<double>(freed) / (1 << 20));
+      spdlog::warn("scheduler: admission held: {}; dropped {:.1f} MiB of cached queued records; running jobs capped "
+                   "at {}", reason, static_cast<double>(freed) / (1 << 20), a.running_cap());
     else
-      spdlog::info("scheduler: admission resumed: {}", reason);
+      spdlog::info("scheduler: admission resumed: {}; running jobs capped at {}", reason, a.running_cap());
   }
   a.set_held(held);
   a.set_reason(reason);

@@ -235,7 +235,7 @@ void fail_attempts_in(scheduler_self self, uint32_t slot, const caf::error& reas
 }
 
 bool can_start_at_once(scheduler_state& st, ready_queue::flow_key key) {
-  return !st.draining && !st.runner_stopped && !st.admission.held() && st.ready.empty() && st.loading.empty() &&
+  return !st.draining && !st.runner_stopped && admission_room(st) > 0 && st.ready.empty() && st.loading.empty() &&
          st.free_total > 0 && placeable(st, key.kind) && st.ready.may_start(key);
 }
 
@@ -410,11 +410,13 @@ void dispatch(scheduler_self self) {
   std::vector<pending_claim> to_load;
   auto now = st.ctx->wall->now();
   place_new_kinds(st);
-  while (budget > 0 && st.free_total > 0) {
+  size_t room = admission_room(st);
+  while (budget > 0 && st.free_total > 0 && room > 0) {
     auto next = st.ready.pop(now);
     if (!next) break;
     note_left_queue(st, next->job.id);
     --budget;
+    --room;
     auto slot = occupy_slot(self, next->key, /*counted=*/true);
     Job job;
     if (!next->job.record.empty() && job.ParseFromString(next->job.record)) {
@@ -427,7 +429,7 @@ void dispatch(scheduler_self self) {
   }
   if (!to_load.empty()) load_and_claim(self, std::move(to_load));
   // A full turn: let other messages in, then go on.
-  if (budget == 0 && st.free_total > 0 && !st.ready.empty() && !st.dispatch_scheduled) {
+  if (budget == 0 && st.free_total > 0 && room > 0 && !st.ready.empty() && !st.dispatch_scheduled) {
     st.dispatch_scheduled = true;
     self->send(self, dispatch_atom::value);
   }

@@ -291,8 +291,11 @@ std::string operator_name(const std::string& by);
 // Records a node-wide control (who, now, what) in the next commit and the log; keeps the latest 1,000.
 void record_control(scheduler_self self, const std::string& by, std::string what);
 // The resource manager's order (actors/resources.cpp): hold (no job starts; the cache of queued records is
-// dropped) or resume admission, with the reason.
-void set_admission(scheduler_self self, bool held, const std::string& reason);
+// dropped; a running cap is set: Admission.running_cap) or resume admission (up to the cap, which a resume while
+// not held raises), with memory as a percent of maxMemoryMB and the reason.
+void set_admission(scheduler_self self, bool held, double memory_percent, const std::string& reason);
+// How many more jobs admission lets start now (its running cap; SIZE_MAX without one, 0 while held).
+size_t admission_room(const scheduler_state& st);
 // Whether the scheduler is changing the job (a claim, an attempt, a write in flight).
 bool in_flight(const scheduler_state& st, job_id id);
 

@@ -18,8 +18,8 @@ namespace {
 
 using respond = std::function<void(http_response)>;
 
-// What a route that is not built yet says (docs/api.md, "Endpoints still to come").
-constexpr const char* benchmark_note = "benchmark runs over HTTP are not built yet; run `troupe bench` on the node";
+// What the benchmark endpoints say on a router without benchmark runs (api/bench_api.hpp).
+constexpr const char* benchmark_note = "this server runs no benchmarks; run `troupe bench` on the node";
 // Most running jobs a drain lists.
 constexpr uint32_t drain_listed = 1000;
 
@@ -141,7 +141,7 @@ std::string lower(std::string text) {
 
 enum class route_kind {
   health, ready, jobs, job, control, runner, status, cron, history, metrics, prometheus, dashboard, alerts, benchmark,
-  users, user_me, user, page, asset, plan, workers,
+  benchmark_run, benchmark_plot, users, user_me, user, page, asset, plan, workers,
 };
 
 struct route {
@@ -183,6 +183,14 @@ std::optional<route> resolve(std::string_view path) {
   };
   for (const auto& [name, r] : named)
     if (rest == name) return r;
+  constexpr std::string_view bench_prefix = "benchmark/", plot_suffix = "/plot.svg";
+  if (rest.substr(0, bench_prefix.size()) == bench_prefix) {
+    auto id = rest.substr(bench_prefix.size());
+    bool plot = id.size() > plot_suffix.size() && id.substr(id.size() - plot_suffix.size()) == plot_suffix;
+    if (plot) id.remove_suffix(plot_suffix.size());
+    if (id.empty() || id.find('/') != std::string_view::npos) return std::nullopt;
+    return route{plot ? route_kind::benchmark_plot : route_kind::benchmark_run, "GET", std::string{id}};
+  }
   auto digits = [](std::string_view text) {
     return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
   };
@@ -491,14 +499,51 @@ void metrics_history(call& c) {
                   answer<SeriesSet>(c.done, [](SeriesSet& set) { return json_response(200, set); }));
 }
 
-// Endpoints with nothing behind them yet still authenticate the caller (WHOAMI), then say so.
-void not_built(call& c, std::function<http_response()> answer_after_auth) {
+// Benchmark runs (api/bench_api.hpp): the caller is authenticated (WHOAMI) first; starting a run takes an admin,
+// reading them an admin or a read-only user (as the node's metrics). Without a runner: no runs, POST 501.
+void benchmark(call& c, route_kind kind, const std::string& method, const std::string& id,
+               std::shared_ptr<bench_api> bench) {
   if (auto err = c.query.check({})) return c.fail(err);
+  BenchmarkRequest request;
+  if (bench && method == "POST" && c.body.find_first_not_of(" \t\r\n") != std::string::npos)
+    if (auto err = from_json(c.body, &request)) return c.fail(err);
   UserControl whoami;
   whoami.set_action(UserControl::WHOAMI);
-  c.node->users(c.token, whoami, answer<UserList>(c.done, [f = std::move(answer_after_auth)](UserList&) {
-    return f();
-  }));
+  auto respond_to = [kind, method, id, bench, request](UserList& me) -> http_response {
+    if (!bench) {
+      if (method == "POST") return error_response(501, "not_implemented", benchmark_note);
+      BenchmarkRuns runs;
+      runs.set_available(false);
+      runs.set_note(benchmark_note);
+      return json_response(200, runs);
+    }
+    const auto& who = me.users(0);
+    auto role = User::Role_Name(who.role());
+    std::transform(role.begin(), role.end(), role.begin(), [](char ch) { return ch == '_' ? '-' : std::tolower(ch); });
+    auto refuse = [&](const char* what) {
+      return error_response(make_error(ec::forbidden, "user " + who.name() + " (" + role + ") may not " + what));
+    };
+    if (method == "POST") {
+      if (who.role() != User::ADMIN) return refuse("start benchmark runs");
+      auto run = bench->start(request, who.name());
+      if (!run) return error_response(run.error());
+      auto response = json_response(202, *run);
+      response.headers.emplace_back("Location", "/api/jobs/benchmark/" + run->id());
+      return response;
+    }
+    if (who.role() == User::USER) return refuse("read benchmark runs");
+    if (kind == route_kind::benchmark) {
+      auto runs = bench->list();
+      return runs ? json_response(200, *runs) : error_response(runs.error());
+    }
+    if (kind == route_kind::benchmark_run) {
+      auto run = bench->get(id);
+      return run ? json_response(200, *run) : error_response(run.error());
+    }
+    auto svg = bench->plot(id);
+    return svg ? http_response{200, std::move(*svg), {}, "image/svg+xml"} : error_response(svg.error());
+  };
+  c.node->users(c.token, whoami, answer<UserList>(c.done, std::move(respond_to)));
 }
 
 void users(call& c, route_kind kind, const std::string& method, const std::string& name) {
@@ -556,7 +601,8 @@ http_response error_response(const caf::error& err) {
   return error_response(status_of(code), to_string(code), describe(err));
 }
 
-router::router(std::unique_ptr<node_api> node) : node_(std::move(node)) {}
+router::router(std::unique_ptr<node_api> node, std::shared_ptr<bench_api> bench)
+    : node_(std::move(node)), bench_(std::move(bench)) {}
 
 void router::handle(http_request request, std::function<void(http_response)> done) {
   auto question = request.target.find('?');
@@ -611,14 +657,8 @@ void router::handle(http_request request, std::function<void(http_response)> don
       if (auto err = c.query.check({})) return c.fail(err);
       return c.node->workers(c.token, answer<WorkerList>(c.done, [](WorkerList& w) { return json_response(200, w); }));
     case route_kind::benchmark:
-      if (method == "POST")
-        return not_built(c, [] { return error_response(501, "not_implemented", benchmark_note); });
-      return not_built(c, [] {
-        BenchmarkRuns runs;
-        runs.set_available(false);
-        runs.set_note(benchmark_note);
-        return json_response(200, runs);
-      });
+    case route_kind::benchmark_run:
+    case route_kind::benchmark_plot: return benchmark(c, r->kind, method, r->arg, bench_);
     case route_kind::users:
     case route_kind::user_me:
     case route_kind::user: return users(c, r->kind, method, r->arg);

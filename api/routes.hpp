@@ -22,6 +22,7 @@
 
 #include <caf/error.hpp>
 
+#include "api/bench_api.hpp"
 #include "api/node_api.hpp"
 #include "troupe/error.hpp"
 
@@ -53,7 +54,8 @@ http_response error_response(const caf::error& err);
 
 class router {
  public:
-  explicit router(std::unique_ptr<node_api> node);
+  // `bench`: the node's benchmark runs (GET/POST /api/jobs/benchmark); null: none (GET lists nothing, POST 501).
+  explicit router(std::unique_ptr<node_api> node, std::shared_ptr<bench_api> bench = nullptr);
 
   void handle(http_request request, std::function<void(http_response)> done);
 
@@ -63,6 +65,7 @@ class router {
 
  private:
   std::shared_ptr<node_api> node_;  // shared with answers in flight, which may call it again
+  std::shared_ptr<bench_api> bench_;
   std::atomic<bool> shutting_down_{false};
 };
 

@@ -11,8 +11,6 @@
 #include <thread>
 #include <unordered_map>
 
-#include <sys/resource.h>
-
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
@@ -22,6 +20,7 @@
 #include "actors/interfaces.hpp"
 #include "actors/ready_queue.hpp"
 #include "actors/system_config.hpp"
+#include "bench/client_workloads.hpp"
 #include "schemas/lifecycle.hpp"
 #include "schemas/time.hpp"
 #include "troupe/client.hpp"
@@ -71,82 +70,6 @@ class bench_dir {
   std::string path_;
   bool owned_ = false;
 };
-
-// Waits until the node reports `total` finished jobs; false if the node stopped answering.
-bool wait_finished(const client& c, uint64_t total, const std::function<void(double)>& progress, double from,
-                   double to) {
-  for (;;) {
-    auto s = c.status();
-    if (!s) return false;
-    uint64_t done = s->succeeded_total() + s->dead_total() + s->cancelled_total();
-    progress(from + (to - from) * static_cast<double>(std::min(done, total)) / static_cast<double>(total));
-    if (done >= total) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds{5});
-  }
-}
-
-caf::expected<std::string> burn(const bench_options& o, caf::actor_system& sys, node& n,
-                                 const std::function<void(double)>& progress) {
-  auto c = client::local(sys, n.gateway());
-  JobSpec spec;
-  spec.set_kind("noop");
-  std::vector<std::string> users(o.users);
-  for (uint32_t u = 0; u < o.users; ++u) users[u] = o.users == 1 ? std::string{} : "user-" + std::to_string(u);
-  auto start = steady::now();
-  for (uint64_t sent = 0; sent < o.jobs; sent += o.submit_batch) {
-    auto count = std::min<uint64_t>(o.submit_batch, o.jobs - sent);
-    std::vector<JobSpec> specs(count, spec);
-    for (uint64_t i = 0; i < count; ++i) specs[i].set_user(users[(sent + i) % o.users]);
-    if (auto ids = c.submit(std::move(specs)); !ids) return ids.error();
-    progress(0.5 * static_cast<double>(sent + count) / static_cast<double>(o.jobs));
-  }
-  auto submitted = steady::now();
-  if (!wait_finished(c, o.jobs, progress, 0.5, 1.0)) return make_error(ec::unavailable, "the node stopped answering");
-  auto drained = steady::now();
-  auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
-  auto writes = n.context().store->stats();
-  return fmt::format("workload=burn jobs={} users={} slots={} durability={} commits={} ops_per_commit={:.0f} "
-                     "write_busy_pct={:.0f} submit_per_s={:.0f} jobs_per_s={:.0f} peak_rss_mb={:.1f}",
-                     o.jobs, o.users, o.node.maxConcurrentJobs, to_string(o.node.durability), writes.writes,
-                     static_cast<double>(writes.ops) / std::max<double>(1, writes.writes),
-                     100.0 * static_cast<double>(writes.nanos) / 1e9 / secs(start, drained),
-                     static_cast<double>(o.jobs) / secs(start, submitted),
-                     static_cast<double>(o.jobs) / secs(start, drained), peak_rss_mb());
-}
-
-// One workflow of o.jobs no-op jobs in one request, as a chain or in layers; submitted, then drained.
-caf::expected<std::string> dag(const bench_options& o, caf::actor_system& sys, node& n,
-                               const std::function<void(double)>& progress) {
-  constexpr uint64_t width = 1000;
-  auto seed = o.seed != 0 ? o.seed : std::random_device{}();
-  std::mt19937_64 rng{seed};
-  std::vector<JobSpec> specs(o.jobs);
-  for (uint64_t i = 0; i < o.jobs; ++i) {
-    specs[i].set_kind("noop");
-    specs[i].set_ref("j" + std::to_string(i));
-    if (o.shape == "chain") {
-      if (i > 0) specs[i].add_after("j" + std::to_string(i - 1));
-    } else if (i >= width) {
-      auto layer_start = (i / width - 1) * width;
-      auto a = layer_start + rng() % width, b = layer_start + rng() % width;
-      specs[i].add_after("j" + std::to_string(a));
-      if (b != a) specs[i].add_after("j" + std::to_string(b));
-    }
-  }
-  auto c = client::local(sys, n.gateway());
-  c.set_request_timeout(std::chrono::minutes{10});
-  auto start = steady::now();
-  if (auto ids = c.submit(std::move(specs)); !ids) return ids.error();
-  auto submitted = steady::now();
-  if (!wait_finished(c, o.jobs, progress, 0.0, 1.0)) return make_error(ec::unavailable, "the node stopped answering");
-  auto drained = steady::now();
-  auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
-  return fmt::format("workload=dag shape={} jobs={} seed={} slots={} durability={} submit_s={:.2f} drain_s={:.2f} "
-                     "jobs_per_s={:.0f} peak_rss_mb={:.1f}",
-                     o.shape, o.jobs, o.shape == "chain" ? 0 : seed, o.node.maxConcurrentJobs,
-                     to_string(o.node.durability), secs(start, submitted), secs(submitted, drained),
-                     static_cast<double>(o.jobs) / secs(start, drained), peak_rss_mb());
-}
 
 // The ready queue alone: what one push and one pop cost with many users and jobs queued.
 std::string queue_only(const bench_options& o) {
@@ -281,20 +204,25 @@ caf::expected<std::string> steady_load(const bench_options& o, caf::actor_system
   auto answered = std::make_shared<std::atomic<uint64_t>>(0);
   auto failures = std::make_shared<std::atomic<uint64_t>>(0);
   auto c = client::local(sys, n.gateway());
+  auto window_end = steady::now() + std::chrono::duration_cast<steady::duration>(
+                                        std::chrono::duration<double>(static_cast<double>(total) / o.rate));
   sys.spawn(sender, n.gateway(), o.rate, total, std::string{}, acks, answered, failures,
             std::make_shared<std::atomic<bool>>(false), std::make_shared<std::atomic<uint64_t>>(0));
-  if (!wait_finished(c, total - failures->load(), progress, 0.0, 1.0))
+  if (!wait_finished(c, 0, total - failures->load(), progress, 0.0, 1.0))
     return make_error(ec::unavailable, "the node stopped answering");
+  // How long the backlog took to drain after the last submit was due: near 0 below capacity.
+  auto drain_s = std::max(0.0, std::chrono::duration<double>(steady::now() - window_end).count());
   // The sender is done with `acks` once every submit was answered.
   while (answered->load(std::memory_order_acquire) < total) std::this_thread::sleep_for(std::chrono::milliseconds{1});
   latencies lat = measure(*acks, *probes);
-  return fmt::format("workload=steady rate={:.0f} seconds={:.0f} jobs={} slots={} durability={} failed_submits={} "
+  return fmt::format("workload=steady rate={:.0f} seconds={:.3g} jobs={} slots={} durability={} failed_submits={} "
                      "p50_submit_ms={:.3f} p99_submit_ms={:.3f} p50_sent_to_start_ms={:.3f} "
-                     "p99_sent_to_start_ms={:.3f} p50_pickup_ms={:.3f} p99_pickup_ms={:.3f} max_pickup_ms={:.3f}",
+                     "p99_sent_to_start_ms={:.3f} p50_pickup_ms={:.3f} p99_pickup_ms={:.3f} max_pickup_ms={:.3f} "
+                     "drain_s={:.3f}",
                      o.rate, o.seconds, lat.pickup_ms.size(), o.node.maxConcurrentJobs, to_string(o.node.durability),
                      failures->load(), percentile(lat.ack_ms, 0.5), percentile(lat.ack_ms, 0.99),
                      percentile(lat.start_ms, 0.5), percentile(lat.start_ms, 0.99), percentile(lat.pickup_ms, 0.5),
-                     percentile(lat.pickup_ms, 0.99), lat.pickup_ms.empty() ? 0.0 : lat.pickup_ms.back());
+                     percentile(lat.pickup_ms, 0.99), lat.pickup_ms.empty() ? 0.0 : lat.pickup_ms.back(), drain_s);
 }
 
 caf::expected<std::string> fairness(const bench_options& o, caf::actor_system& sys, node& n,
@@ -363,14 +291,6 @@ caf::expected<std::string> fairness(const bench_options& o, caf::actor_system& s
 // The process's resident set size now in MiB.
 double rss_mb() { return status_mib("VmRSS:"); }
 
-// The process's CPU time so far (user + system, all threads), in seconds.
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return secs(u.ru_utime) + secs(u.ru_stime);
-}
-
 void sleep_until_wall(micros t) {
   for (auto now = wall_now(); now < t; now = wall_now())
     std::this_thread::sleep_for(std::chrono::microseconds{std::min<micros>(t - now, 100'000)});
@@ -419,7 +339,8 @@ caf::expected<std::string> delayed(const bench_options& o, caf::actor_system& sy
   auto idle_rss = rss_mb();  // every job waiting (when the lead was long enough)
   auto writes0 = n.context().store->stats();
   progress(0.5);
-  if (!wait_finished(c, o.jobs, progress, 0.5, 0.9)) return make_error(ec::unavailable, "the node stopped answering");
+  if (!wait_finished(c, 0, o.jobs, progress, 0.5, 0.9))
+    return make_error(ec::unavailable, "the node stopped answering");
   auto drained = wall_now();
   auto rss = peak_rss_mb();
   // Commits from the first due time to the end: READY, RUNNING and SUCCEEDED records of every job.
@@ -521,9 +442,10 @@ caf::expected<std::string> run_bench(bench_options o, const std::function<void(d
       kind_registry::execution::inline_call);
   auto started = node::start(sys, o.node, std::move(kinds));
   if (!started) return started.error();
-  auto result = o.workload == "burn"     ? burn(o, sys, **started, progress)
+  auto local = client::local(sys, (*started)->gateway());
+  auto result = o.workload == "burn"     ? burn_workload(o, local, (*started)->context().store.get(), progress)
                 : o.workload == "steady" ? steady_load(o, sys, **started, probes, progress)
-                : o.workload == "dag"    ? dag(o, sys, **started, progress)
+                : o.workload == "dag"    ? dag_workload(o, local, true, progress)
                 : o.workload == "delayed" ? delayed(o, sys, **started, progress)
                                          : fairness(o, sys, **started, probes, progress);
   (*started)->shutdown(std::chrono::seconds{10});

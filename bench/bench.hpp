@@ -2,11 +2,19 @@
 // troupe's in-process benchmark (`troupe bench`): a real node (RocksDB on disk, the default durability policy
 // unless told otherwise, the real actors) on a fresh data directory, driven through its gateway.
 //
-//   burn:   submit N no-op jobs in batches, then drain them.
-//           -> workload=burn jobs=N submit_per_s=... jobs_per_s=... peak_rss_mb=...
+// Modes (bench/modes.hpp: quick, comprehensive, stress) compose these workloads; each measurement has one place
+// here, and the modes only choose sizes and draw conclusions. Against a running node (`--node`,
+// run_remote_bench) burn, steady and dag run through troupe::client instead, on that node's own configuration.
+// Threads: every run_* call blocks the calling thread until its workload is done (never call it from an actor).
+//
+//   burn:   submit N jobs in batches, then drain them: no-op jobs, or the kinds of --mix taken in turn
+//           ("sleep:1,noop,cpu:1": KIND or KIND:MS, the payload {"ms": MS}), each with a --payload-bytes string
+//           in its payload when given. cpu_s_per_1000_jobs is this process's CPU time (node and client) per 1,000.
+//           -> workload=burn jobs=N submit_per_s=... jobs_per_s=... cpu_s_per_1000_jobs=... peak_rss_mb=...
 //   steady: open-loop submits of one job each at R jobs/s for S seconds; pickup latency is the time from the
-//           submit's acknowledgement to the start of the job in its slot.
-//           -> workload=steady rate=R p50_pickup_ms=... p99_pickup_ms=... max_pickup_ms=...
+//           submit's acknowledgement to the start of the job in its slot; drain_s how long the last jobs took to
+//           finish after the last submit was due (grows with a backlog).
+//           -> workload=steady rate=R p50_pickup_ms=... p99_pickup_ms=... max_pickup_ms=... drain_s=...
 //   dag:    one workflow of N no-op jobs submitted in one request, shaped as a chain (each job after the one
 //           before) or in layers of 1,000 (each job after 2 random jobs of the layer above; seeded), then drained.
 //           -> workflow=dag shape=... jobs=N submit_s=... drain_s=... jobs_per_s=...
@@ -17,17 +25,17 @@
 //           at R jobs/s. Fair share keeps the light user's pickup latency low behind the flood.
 //           -> workload=fairness heavy_jobs=N light_jobs=... light_p50_pickup_ms=... light_p99_pickup_ms=...
 //              heavy_jobs_per_s=...
-//   delayed: N no-op jobs (default 1,000,000) submitted in batches, each with a run_at: job i is due at
-//           start + L + i x S / N (L = --lead, default 2 + N / 50,000 seconds; S = --seconds, default 100), so that the due times
-//           begin after the submits are done (late_submits counts jobs already due when their submit was
-//           acknowledged). Between the last submit and the first due time nothing is asked of the node and the
-//           process's CPU time is measured (idle_cpu_pct: user+sys CPU of all threads / wall time of that phase,
-//           n/a when the submits overran the lead; idle_rss_mb at its end): what N waiting jobs cost. Once all
-//           ran, every record is read back (list, pages of 10,000; read=all) and each job's lateness taken from
-//           its transitions: run_at -> READY "due" (due_ms) and run_at -> RUNNING (late_ms; RUNNING is stamped
-//           when the job is claimed, one commit before its slot runs it). commits, ops_per_commit and commit_ms
-//           cover the due phase. The node keeps at least N finished jobs (maxCompletedJobsToKeep) so that
-//           retention leaves the records to read. S shorter than N / the node's throughput measures a backlog.
+//   delayed: N no-op jobs (default 1,000,000) submitted in batches, each with a run_at: job i is due at start + L + i x
+//           S / N (L = --lead, default 2 + N / 50,000 seconds; S = --seconds, default 100), so that the due times begin
+//           after the submits are done (late_submits counts jobs already due when their submit was acknowledged).
+//           Between the last submit and the first due time nothing is asked of the node and the process's CPU time is
+//           measured (idle_cpu_pct: user+sys CPU of all threads / wall time of that phase, n/a when the submits overran
+//           the lead; idle_rss_mb at its end): what N waiting jobs cost. Once all ran, every record is read back (list,
+//           pages of 10,000; read=all) and each job's lateness taken from its transitions: run_at -> READY "due"
+//           (due_ms) and run_at -> RUNNING (late_ms; RUNNING is stamped when the job is claimed, one commit before its
+//           slot runs it). commits, ops_per_commit and commit_ms cover the due phase. The node keeps at least N
+//           finished jobs (maxCompletedJobsToKeep) so that retention leaves the records to read. S shorter than N / the
+//           node's throughput measures a backlog.
 //           -> workload=delayed jobs=N lead_s=... spread_s=... submit_per_s=... late_submits=... idle_cpu_pct=...
 //              p50_due_ms=... p99_due_ms=... p50_late_ms=... p99_late_ms=... max_late_ms=... jobs_per_s=...
 //              peak_rss_mb=...
@@ -56,6 +64,8 @@
 #include <caf/expected.hpp>
 
 #include "config/options.hpp"
+#include "schemas/troupe.pb.h"
+#include "troupe/client.hpp"
 
 namespace troupe {
 
@@ -64,6 +74,8 @@ struct bench_options {
   uint64_t jobs = 200'000;        // burn, delayed; fairness: the heavy user's jobs
   uint32_t submit_batch = 1000;   // burn, delayed: jobs per submit request
   uint32_t users = 1;             // burn, queue: jobs are spread over this many users (fair share's cost)
+  std::string mix = "noop";       // burn: the kinds of the jobs, taken in turn: KIND or KIND:MS, comma-separated
+  uint64_t payload_bytes = 0;     // burn: a string of this many bytes in each job's payload ("data")
   std::string shape = "chain";    // dag: chain | layers
   uint64_t seed = 0;              // dag (layers): 0 picks one (printed)
   double rate = 10'000;           // steady: jobs per second offered
@@ -87,7 +99,17 @@ caf::expected<std::string> run_storage_bench(const bench_options& options,
 // Runs the workload; `progress(fraction)` is called from time to time. Returns the key=value result line.
 caf::expected<std::string> run_bench(bench_options options, const std::function<void(double)>& progress);
 
+// The workload against a running node through `c` (bench/remote_bench.cpp): burn, steady or dag; the node's own
+// options (slots, durability) stay as they are.
+caf::expected<std::string> run_remote_bench(const bench_options& options, const client& c,
+                                            const std::function<void(double)>& progress);
+
 // The process's peak resident set size in MiB (VmHWM).
 double peak_rss_mb();
+// The process's CPU time so far (user + system, all threads), in seconds.
+double cpu_seconds();
+// The job specs of a burn's --mix ("sleep:1,noop"), each with a payload string of `payload_bytes` when not 0;
+// an error naming the item that is neither KIND nor KIND:MS.
+caf::expected<std::vector<JobSpec>> mix_specs(const std::string& mix, uint64_t payload_bytes);
 
 }  // namespace troupe

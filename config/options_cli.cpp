@@ -440,7 +440,8 @@ void add_node_options(CLI::App& app, node_options& opts) {
       "Jobs of a user started per interval, as USER=N/INTERVAL_MS[:BURST],...")
       ->check(rate_limits());
   add(app, g, "priorityAgingMs", opts.priorityAgingMs,
-      "A READY job that waited this long moves up one priority level, and again after each further wait (0: never)")
+      "A READY job that waited this long, in a priority level not served meanwhile, moves up one level, and "
+      "again after each further wait (0: never)")
       ->check(range<uint64_t>(0, 365 * ms_per_day));
 
   g = retries_group;

@@ -17,7 +17,8 @@
 //                                                                       "usage:" . user: UsageCounter;
 //                                                                       "usage_counted": the store keeps them;
 //                                                                       "alert:" . alert id: Alert (active and
-//                                                                       the newest resolved ones)
+//                                                                       the newest resolved ones);
+//                                                                       "bench:" . run id: BenchmarkRun
 //   blocked        id (8)                               empty           BLOCKED jobs (dependencies, batch callbacks)
 //   deps           parent id (8) . child id (8)         empty           dependency edges, until the child is deleted
 //   unique         user . 0x00 . key . 0x00 . id (8)    empty           idempotency keys, until the job is deleted
@@ -74,6 +75,9 @@ inline constexpr std::string_view meta_usage_counted = "usage_counted";
 std::string usage(std::string_view user);
 // Alerts (actors/alerts.hpp): "alert:" . Alert.id -> Alert, the active ones and the newest alertHistoryKept resolved.
 inline constexpr std::string_view meta_alert_prefix = "alert:";
+// Benchmark runs (bench/bench_runs.hpp): "bench:" . BenchmarkRun.id -> BenchmarkRun, the newest 50 finished runs.
+// Ids hold their start time, so name order is start order.
+inline constexpr std::string_view meta_bench_prefix = "bench:";
 // The value of a history entry whose job has relations to delete with it (edges, batch entries); otherwise empty.
 inline constexpr char history_has_relations = 'r';
 

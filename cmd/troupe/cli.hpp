@@ -23,6 +23,7 @@ enum exit_code : int {
   exit_unreachable = 3,  // no node answered at the address, or it went away
   exit_refused = 4,      // the node refused the request (invalid job, unknown id, wrong state)
   exit_failure = 5,      // the node failed (storage error, cannot listen)
+  exit_regression = 6,   // `bench --baseline`: a figure got worse than the baseline by more than --threshold
   exit_timeout = 124,    // a deadline passed (as timeout(1))
 };
 

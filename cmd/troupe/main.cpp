@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", TROUPE_VERSION);
   app.footer(
       "Exit codes: 0 done (wait: every job SUCCEEDED), 1 a job did not succeed, 2 usage or configuration error,\n"
-      "3 no node reachable, 4 request refused by the node, 5 node failure, 124 deadline passed.");
+      "3 no node reachable, 4 request refused by the node, 5 node failure, 6 bench: a figure regressed against\n"
+      "--baseline, 124 deadline passed.");
   std::optional<command_fn> run;
   add_serve_commands(app, run);
   add_submit_command(app, run);

@@ -19,6 +19,7 @@
 #include "actors/system_config.hpp"
 #include "api/access_client.hpp"
 #include "api/http_server.hpp"
+#include "bench/bench_runs.hpp"
 #include "cmd/troupe/cli.hpp"
 #include "cmd/troupe/demo.hpp"
 #include "config/options_cli.hpp"
@@ -100,8 +101,12 @@ int run_node(const std::string& command, node_options opts, bool demo) {
   std::unique_ptr<api::http_server> http;
   std::error_code ignored;
   std::filesystem::remove(opts.data + "/http.addr", ignored);
+  std::shared_ptr<bench::bench_runs> bench_runs;
   if (!opts.httpListen.empty()) {
-    auto routes = std::make_shared<api::router>(api::make_access_client(sys, n.access(), http_node_timeout));
+    // Benchmark runs over HTTP (POST /api/jobs/benchmark): on a thread of their own, stored in the node's meta.
+    bench_runs = std::make_shared<bench::bench_runs>(*n.context().store, opts);
+    auto routes = std::make_shared<api::router>(api::make_access_client(sys, n.access(), http_node_timeout),
+                                                bench_runs);
     auto server = api::http_server::start(api::http_settings_of(opts), std::move(routes));
     if (!server) {
       n.shutdown(std::chrono::milliseconds{0});
@@ -132,6 +137,7 @@ int run_node(const std::string& command, node_options opts, bool demo) {
                 });
   if (http) http->begin_shutdown();  // every HTTP request is answered 503 from now on
   if (demo_run) demo_run->stop();
+  if (bench_runs) bench_runs->stop();  // a run in progress ends at its next measurement, stored before the node stops
   n.shutdown(std::chrono::milliseconds{opts.shutdownGraceMs});
   if (http) http->stop();
   demo_run.reset();

@@ -20,6 +20,9 @@ void print_status(const NodeStatus& s) {
                            s.slots_total() - s.slots_busy());
   if (s.admission().held())
     std::cout << fmt::format("admission HELD (no new job starts): {}\n", s.admission().reason());
+  else if (s.admission().running_cap() > 0)
+    std::cout << fmt::format("admission: at most {} jobs run at once until memory allows more ({})\n",
+                             s.admission().running_cap(), s.admission().reason());
   for (const auto& p : s.pools())
     if (p.limit() < p.slots())
       std::cout << fmt::format("pool {}: {} of its {} slots in use at most ({}; {} busy)\n", p.pool(), p.limit(),

@@ -409,7 +409,7 @@ BOOST_AUTO_TEST_CASE(metrics_history_queries_name_their_series_and_times_and_pro
   BOOST_TEST(text.body == node->exposition);
 }
 
-BOOST_AUTO_TEST_CASE(endpoints_still_to_come_say_so_and_make_up_nothing) {
+BOOST_AUTO_TEST_CASE(without_a_benchmark_runner_there_are_no_runs_and_post_is_501) {
   auto runs = parse<BenchmarkRuns>(call("GET", "/api/jobs/benchmark"));
   BOOST_TEST(!runs.available());
   auto posted = call("POST", "/api/jobs/benchmark", R"({"workload":"burn"})");
@@ -420,6 +420,87 @@ BOOST_AUTO_TEST_CASE(endpoints_still_to_come_say_so_and_make_up_nothing) {
   BOOST_TEST(node->user_control.action() == UserControl::WHOAMI);
   node->error = make_error(ec::unauthenticated, "invalid token");
   BOOST_TEST(call("POST", "/api/jobs/benchmark", "{}").status == 401u);
+}
+
+BOOST_AUTO_TEST_CASE(benchmark_runs_start_for_admins_one_at_a_time_and_are_listed_with_their_plot) {
+  struct fake_bench : bench_api {
+    std::vector<BenchmarkRequest> started;
+    std::vector<std::string> by;
+    bool running = false;
+    caf::expected<BenchmarkRun> start(const BenchmarkRequest& request, const std::string& who) override {
+      if (running) return make_error(ec::conflict, "benchmark run bench-1 is in progress");
+      running = true;
+      started.push_back(request);
+      by.push_back(who);
+      BenchmarkRun run;
+      run.set_id("bench-1");
+      return run;
+    }
+    caf::expected<BenchmarkRuns> list() const override {
+      BenchmarkRuns runs;
+      runs.set_available(true);
+      runs.add_runs()->set_id("bench-1");
+      return runs;
+    }
+    caf::expected<BenchmarkRun> get(const std::string& id) const override {
+      if (id != "bench-1") return make_error(ec::unknown_job, "no benchmark run '" + id + "'");
+      BenchmarkRun run;
+      run.set_id(id);
+      return run;
+    }
+    caf::expected<std::string> plot(const std::string& id) const override {
+      if (auto run = get(id); !run) return run.error();
+      return std::string{"<svg xmlns=\"http://www.w3.org/2000/svg\"/>"};
+    }
+  };
+  auto bench = std::make_shared<fake_bench>();
+  auto* fake = new fake_node;
+  router with_bench{std::unique_ptr<node_api>{fake}, bench};
+  auto as = [&](User::Role role) {
+    fake->user_list.clear_users();
+    auto* me = fake->user_list.add_users();
+    me->set_name(role == User::ADMIN ? "root" : "bob");
+    me->set_role(role);
+  };
+  auto call_on = [&](std::string method, std::string target, std::string body = "") {
+    std::optional<http_response> response;
+    with_bench.handle({std::move(method), std::move(target), "Bearer x.y", std::move(body)},
+                      [&](http_response r) { response = std::move(r); });
+    BOOST_REQUIRE(response);
+    return *response;
+  };
+  as(User::USER);
+  auto refused = call_on("POST", "/api/jobs/benchmark", R"({"mode":"quick"})");
+  BOOST_TEST(refused.status == 403u);
+  BOOST_TEST(error_of(refused).error().message() == "user bob (user) may not start benchmark runs");
+  BOOST_TEST(call_on("GET", "/api/jobs/benchmark").status == 403u);
+  BOOST_TEST(bench->started.empty());
+
+  as(User::ADMIN);
+  auto started = call_on("POST", "/api/jobs/benchmark", R"({"mode":"comprehensive","jobs":"200","seconds":0.5})");
+  BOOST_TEST(started.status == 202u, started.body);
+  BOOST_TEST(header(started, "Location") == "/api/jobs/benchmark/bench-1");
+  BOOST_TEST(parse<BenchmarkRun>(started).id() == "bench-1");
+  BOOST_REQUIRE_EQUAL(bench->started.size(), 1u);
+  BOOST_TEST(bench->started[0].mode() == "comprehensive");
+  BOOST_TEST(bench->started[0].jobs() == 200u);
+  BOOST_TEST(bench->by[0] == "root");
+  auto again = call_on("POST", "/api/jobs/benchmark", "");
+  BOOST_TEST(again.status == 409u);
+  BOOST_TEST(error_of(again).error().code() == "conflict");
+  BOOST_TEST(call_on("POST", "/api/jobs/benchmark", R"({"mood":"quick"})").status == 400u);
+
+  as(User::READ_ONLY);
+  auto listed = call_on("GET", "/api/jobs/benchmark");
+  BOOST_TEST(listed.status == 200u);
+  BOOST_TEST(parse<BenchmarkRuns>(listed).runs(0).id() == "bench-1");
+  BOOST_TEST(parse<BenchmarkRun>(call_on("GET", "/api/jobs/benchmark/bench-1")).id() == "bench-1");
+  auto svg = call_on("GET", "/api/jobs/benchmark/bench-1/plot.svg");
+  BOOST_TEST(svg.status == 200u);
+  BOOST_TEST(svg.content_type == "image/svg+xml");
+  BOOST_TEST(svg.body.rfind("<svg", 0) == 0u);
+  BOOST_TEST(call_on("GET", "/api/jobs/benchmark/bench-2/plot.svg").status == 404u);
+  BOOST_TEST(call_on("POST", "/api/jobs/benchmark/bench-1").status == 405u);
 }
 
 BOOST_AUTO_TEST_CASE(alerts_are_listed_acknowledged_and_silenced_and_the_dashboard_answers) {

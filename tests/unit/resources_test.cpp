@@ -99,3 +99,44 @@ BOOST_AUTO_TEST_CASE(admission_stops_when_a_job_takes_memory_over_the_threshold_
   f.run();
   BOOST_TEST(state_of(f.get(waiting)) == "SUCCEEDED");
 }
+
+// Found by the memory-pressure simulation (simulations/scenarios/memory_pressure.toml): resuming used to fill every
+// free slot at once, so a node whose jobs hold memory went straight back over its budget. A hold caps the running
+// jobs at what fitted under the threshold; the cap rises by a tenth per resume message under the resume level
+// while it is what keeps jobs waiting, and goes once it reaches the slots. Driven here by the resource manager's
+// messages themselves (sent by the test), on the real scheduler.
+BOOST_AUTO_TEST_CASE(a_hold_caps_the_running_jobs_at_what_fitted_and_the_cap_rises_only_with_room) {
+  auto options = engine_fixture::options_with_slots(10);
+  options.memoryThreshold = 80;
+  engine_fixture f{options};
+  auto scheduler = caf::actor_cast<scheduler_actor>(f.actor_named("troupe.scheduler"));
+  auto tell = [&](bool held, double percent) {
+    f.self()->send(scheduler, admission_atom::value, held, percent, std::string{"from the test"});
+    f.run();
+  };
+  std::vector<JobSpec> specs;
+  for (int i = 0; i < 40; ++i) specs.push_back(engine_fixture::sleep_spec(10s));
+  f.submit(std::move(specs));
+  f.run();
+  BOOST_REQUIRE(f.status().running() == 10u);
+
+  tell(true, 125);  // 10 jobs took memory to 125%: 10 x 80 / 125 = 6.4 fitted
+  auto status = f.status();
+  BOOST_TEST(status.admission().held());
+  BOOST_TEST(status.admission().running_cap() == 6u);
+  BOOST_TEST(status.running() == 10u);  // nothing running is stopped
+
+  f.advance(10s);  // the 10 finish; held: none starts
+  BOOST_TEST(f.status().running() == 0u);
+  tell(false, 65);  // resumed: up to the cap
+  BOOST_TEST(f.status().running() == 6u);
+  BOOST_TEST(!f.status().admission().held());
+
+  tell(false, 60);  // under the resume level (a resume while not held) with the cap in the way: 6 + 1
+  BOOST_TEST(f.status().admission().running_cap() == 7u);
+  BOOST_TEST(f.status().running() == 7u);
+  for (int i = 0; i < 3; ++i) tell(false, 60);  // 8, 9, then 10 = the slots: no cap
+  status = f.status();
+  BOOST_TEST(status.admission().running_cap() == 0u);
+  BOOST_TEST(status.running() == 10u);
+}

@@ -145,3 +145,42 @@ BOOST_AUTO_TEST_CASE(bounds_win_over_everything) {
   in.now = 7200 * second;
   BOOST_TEST(policy.decide(in).desired == 3u);
 }
+
+// Found by the autoscaling simulation (simulations/scenarios/autoscaling.toml): at the peak of a daily curve, a
+// standing backlog under targetQueueDepth x scaleDownThreshold per worker took the fleet down one worker per
+// cooldown while every slot was busy. With jobs waiting, a scale-down needs the busy slots to fit on one worker
+// fewer.
+BOOST_AUTO_TEST_CASE(a_saturated_fleet_with_jobs_waiting_is_not_shrunk) {
+  scaling_policy policy{config(), 0};
+  scaling_input in;
+  in.memory_percent = 20;
+  in.error_rate = 0;
+  BOOST_REQUIRE(policy.decide(in).desired == 2);  // minWorkers
+  in.now = 40 * second;  // past the up cooldown
+  in.queue_depth = 500;
+  BOOST_REQUIRE(policy.decide(in).desired == 10);  // ceil(500 / 25), at maxWorkers
+  in.active_workers = 10;
+  in.slots_total = 40;  // 4 per worker
+
+  in.now = 200 * second;  // past the down cooldown
+  in.queue_depth = 100;   // 10 per worker: under 12.5
+  in.slots_busy = 40;
+  auto d = policy.decide(in);
+  BOOST_TEST(std::string{to_string(d.what)} == "hold");
+  BOOST_TEST(d.desired == 10u);
+  BOOST_TEST(d.reason.find("40 of 40 slots are busy with jobs waiting") != std::string::npos, d.reason);
+
+  in.slots_busy = 36;  // fits on 9 workers: down
+  d = policy.decide(in);
+  BOOST_TEST(std::string{to_string(d.what)} == "down");
+  BOOST_TEST(d.desired == 9u);
+
+  in.now = 400 * second;
+  in.active_workers = 9;
+  in.slots_total = 36;
+  in.slots_busy = 36;
+  in.queue_depth = 0;  // nothing waits: busy slots alone do not hold a scale-down
+  d = policy.decide(in);
+  BOOST_TEST(std::string{to_string(d.what)} == "down");
+  BOOST_TEST(d.desired == 8u);
+}
