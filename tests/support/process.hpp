@@ -87,11 +87,11 @@ class child_process {
   command_result result() const;
 
  private:
-  pid_t pid_ = -1;
   // Records the wait status; fails the test case if the child (or a troupe process it started) left a
   // sanitizer report in sanitizer_log_.<pid>.
   void reaped(int status);
 
+  pid_t pid_ = -1;
   std::optional<int> status_;  // the wait status once reaped
   std::string out_path_, err_path_;
   std::string sanitizer_log_;  // the log_path prefix of its sanitizer reports (process.cpp)
