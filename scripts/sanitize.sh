@@ -44,5 +44,5 @@ fi
 if [ ${#ctest_args[@]} -eq 0 ]; then
   if [ "$all" -eq 1 ]; then ctest_args=(-LE fuzz); else ctest_args=(-L 'unit|sim'); fi
 fi
-# Two tests at a time; the end-to-end tests still run alone (RUN_SERIAL, tests/CMakeLists.txt).
+# Two tests at a time (the longest start first: COST in tests/CMakeLists.txt).
 exec ctest --test-dir "$build" --output-on-failure -j 2 "${ctest_args[@]}"
