@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
 # Installs what troupe needs on Debian 12 (apt-get) and builds it in ./build (and the fuzz target in ./build-fuzz).
 # Idempotent: a second run only rebuilds what changed.
+#   scripts/bootstrap.sh              the Release build in ./build (what `troupe demo` and users run)
+#   scripts/bootstrap.sh --sanitize   instead of ./build, the sanitizer build in ./build-san (ASan, LeakSanitizer,
+#                                     UBSan; scripts/sanitize.sh): what the README's test command and CI test
+#                                     (DEVELOPERS.md, "Sanitizer build" says why not both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+sanitize=0
+case "${1:-}" in
+  "") ;;
+  --sanitize) sanitize=1 ;;
+  *) echo "bootstrap.sh: unknown argument '$1' (use --sanitize or nothing)" >&2; exit 2 ;;
+esac
 
 packages=(
   build-essential cmake ninja-build pkg-config
@@ -31,7 +41,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build build -j "$(nproc)"
+if [ "$sanitize" -eq 1 ]; then
+  scripts/sanitize.sh --all --build-only
+else
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
+  cmake --build build -j "$(nproc)"
+fi
 # The fuzz target (clang, sanitizers) in ./build-fuzz, so that the fuzz.submit_request test only runs it.
 scripts/fuzz.sh --build-only

@@ -217,7 +217,10 @@ void maybe_leave(agent_self self) {
   st.leaving = true;
   auto registry = caf::actor_cast<scaling_actor>(st.registry);
   self->request(registry, caf::infinite, leave_atom::value, st.shared->config.name)
-      .then([=](ok_atom) { self->quit(); }, [=](caf::error&) { self->state.leaving = false; });
+      // Then the worker's process ends, as `troupe worker` does: its slots and connection with it (user_shutdown
+      // reaches the linked actors; a normal exit would leave them running, holding the node's actors).
+      .then([=](ok_atom) { self->quit(caf::exit_reason::user_shutdown); },
+            [=](caf::error&) { self->state.leaving = false; });
 }
 
 void move_on(agent_self self) {

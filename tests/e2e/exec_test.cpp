@@ -105,18 +105,22 @@ BOOST_FIXTURE_TEST_CASE(an_exec_jobs_output_is_in_its_result, exec_node) {
 
 BOOST_FIXTURE_TEST_CASE(an_exec_jobs_peak_rss_and_cpu_time_are_in_its_stored_result, exec_node) {
   // The peak RSS never falls below the node's own (the child is charged for the node's pages until it execs), so
-  // the allocating job is compared with a job that allocates nothing, run just before it on the same node.
+  // the allocating job is compared with a job that allocates nothing, run just before it on the same node; and it
+  // allocates the idle job's peak and 50 MB more, so that it stands out however large the node is (under
+  // AddressSanitizer, the sanitizer build, the node's own resident memory is about 150 MB).
   auto idle = submit_exec(node, "true");
   auto waited = node.run({"wait", std::to_string(idle), "--timeout", "30s"});
   BOOST_REQUIRE_MESSAGE(waited.exit_code == 0, waited.describe());
-  // The shell holds 50 MB of output in a variable.
-  auto hungry = submit_exec(node, "x=$(yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa | head -c 50000000); echo ${#x}");
+  auto idle_result = show_job(node, idle).result();
+  BOOST_TEST_REQUIRE(idle_result.max_rss_kb() > 0);
+  // The shell holds that many bytes of output in a variable (a multiple of yes's 32-byte lines).
+  int64_t bytes = (idle_result.max_rss_kb() + 50'000) * 1024;
+  auto hungry = submit_exec(node, "x=$(yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa | head -c " + std::to_string(bytes) +
+                                      "); echo ${#x}");
   waited = node.run({"wait", std::to_string(hungry), "--timeout", "60s"});
   BOOST_REQUIRE_MESSAGE(waited.exit_code == 0, waited.describe());
-  auto idle_result = show_job(node, idle).result();
   auto result = show_job(node, hungry).result();
-  BOOST_TEST(contains(result.output(), "49999999"), result.output());  // 32-byte lines: $(...) drops the last \n
-  BOOST_TEST(idle_result.max_rss_kb() > 0);
+  BOOST_TEST(contains(result.output(), std::to_string(bytes - 1)), result.output());  // $(...) drops the last \n
   BOOST_TEST(idle_result.cpu_ms() >= 0);
   BOOST_TEST(result.max_rss_kb() > 50'000);
   BOOST_TEST(result.max_rss_kb() > idle_result.max_rss_kb() + 40'000,

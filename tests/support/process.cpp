@@ -58,6 +58,37 @@ bool current_test_failed() {
   return !boost::unit_test::results_collector.results(id).passed();
 }
 
+// A sanitized `troupe` (the -DTROUPE_SANITIZE=ON build) writes its AddressSanitizer, LeakSanitizer and UBSan
+// reports to files named PREFIX.<pid> instead of its stderr: the test's own options (CTest's, see
+// cmake/sanitizer_env.cmake.in) with a log_path of the child's own added last, so that it wins. The files are
+// checked when the child is reaped (child_process::reaped), whatever the child's exit code says, and a report
+// fails the test; tests that look at a command's stderr see only what troupe wrote. An unsanitized program
+// ignores these variables.
+void add_sanitizer_log_path(std::map<std::string, std::string>& vars, const std::string& prefix) {
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS"}) {
+    auto& value = vars[name];
+    value += (value.empty() ? "" : ":") + std::string{"log_path="} + prefix;
+  }
+}
+
+// The sanitizer reports written to `prefix`.<pid> files, removing them (they are reported once).
+std::string take_sanitizer_reports(const std::string& prefix) {
+  namespace fs = std::filesystem;
+  auto path = fs::path{prefix};
+  auto stem = path.filename().string() + ".";
+  std::string reports;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator{path.parent_path(), ec}) {
+    auto name = entry.path().filename().string();
+    if (name.rfind(stem, 0) != 0) continue;
+    auto text = read_file(entry.path().string());
+    if (text.size() > 20000) text = text.substr(0, 20000) + "\n... (" + entry.path().string() + " is longer)";
+    reports += "--- " + entry.path().string() + " ---\n" + text;
+    fs::remove(entry.path(), ec);
+  }
+  return reports;
+}
+
 int exit_code_of_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -132,6 +163,8 @@ child_process::child_process(std::vector<std::string> argv, std::map<std::string
     if (value.empty()) vars.erase(name);
     else vars[name] = value;
   }
+  sanitizer_log_ = err_path_ + ".sanitizer";
+  add_sanitizer_log_path(vars, sanitizer_log_);
   std::vector<std::string> env_strings;
   for (const auto& [name, value] : vars) env_strings.push_back(name + "=" + value);
   std::vector<char*> envp;
@@ -170,6 +203,7 @@ child_process::child_process(child_process&& other) noexcept
       status_(other.status_),
       out_path_(std::move(other.out_path_)),
       err_path_(std::move(other.err_path_)),
+      sanitizer_log_(std::move(other.sanitizer_log_)),
       remove_files_(other.remove_files_) {
   other.pid_ = -1;
   other.remove_files_ = false;
@@ -191,7 +225,7 @@ bool child_process::running() {
   while ((r = waitpid(pid_, &status, WNOHANG)) < 0 && errno == EINTR) {
   }
   if (r == pid_) {
-    status_ = status;
+    reaped(status);
     return false;
   }
   BOOST_REQUIRE_MESSAGE(r == 0, "waitpid " << pid_ << ": " << std::strerror(errno));
@@ -208,7 +242,16 @@ void child_process::kill() {
   int status = 0;
   while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
+  reaped(status);
+}
+
+void child_process::reaped(int status) {
   status_ = status;
+  auto reports = take_sanitizer_reports(sanitizer_log_);
+  // BOOST_ERROR, not BOOST_FAIL: this runs in destructors too; the test case fails either way.
+  if (!reports.empty())
+    BOOST_ERROR("the sanitizers reported errors in " << pid_ << " (exit code " << exit_code_of_status(status)
+                                                     << "):\n" << reports);
 }
 
 std::optional<int> child_process::wait_for(std::chrono::milliseconds timeout) {
@@ -281,6 +324,13 @@ void node_process::start(std::chrono::milliseconds timeout) {
   // Tests run side by side: each node's HTTP API on a port of its own, unless the test says otherwise.
   if (std::find(flags_.begin(), flags_.end(), "--httpListen") == flags_.end())
     argv.insert(argv.end(), {"--httpListen", "127.0.0.1:0"});
+#ifdef __SANITIZE_ADDRESS__
+  // A sanitized node's resident memory includes AddressSanitizer's quarantine (256 MiB of freed blocks) and
+  // shadow memory, over 80% of the default maxMemoryMB (512) before it runs a job: memory admission would hold
+  // every job. Give it room unless the test sets a limit.
+  if (std::find(flags_.begin(), flags_.end(), "--maxMemoryMB") == flags_.end())
+    argv.insert(argv.end(), {"--maxMemoryMB", "4096"});
+#endif
   argv.insert(argv.end(), flags_.begin(), flags_.end());
   process_ = std::make_unique<child_process>(std::move(argv), std::map<std::string, std::string>{},
                                              logs_ + "/node-" + std::to_string(starts_));

@@ -48,7 +48,9 @@ struct command_result {
 
 // One child process. stdin is /dev/null; stdout and stderr go to files (`<capture>.out` and `<capture>.err` when
 // a capture path prefix is given, else fresh files under $TMPDIR that are removed with the object). The child
-// starts with an empty signal mask and default signal dispositions, in the test's process group.
+// starts with an empty signal mask and default signal dispositions, in the test's process group. Sanitizer
+// reports of a sanitized child (and of the troupe processes it starts) go to files next to its stderr, and fail
+// the test case once the child is reaped.
 class child_process {
  public:
   // argv[0] is the program's path. `env`: variables to set in the child on top of the test's environment (an
@@ -85,9 +87,14 @@ class child_process {
   command_result result() const;
 
  private:
+  // Records the wait status; fails the test case if the child (or a troupe process it started) left a
+  // sanitizer report in sanitizer_log_.<pid>.
+  void reaped(int status);
+
   pid_t pid_ = -1;
   std::optional<int> status_;  // the wait status once reaped
   std::string out_path_, err_path_;
+  std::string sanitizer_log_;  // the log_path prefix of its sanitizer reports (process.cpp)
   bool remove_files_ = false;
 };
 
