@@ -205,12 +205,15 @@ BOOST_FIXTURE_TEST_CASE(no_acknowledged_job_is_lost_when_the_node_is_killed_thre
 BOOST_FIXTURE_TEST_CASE(a_workflow_killed_twice_mid_run_finishes_in_order_with_one_callback, crash_fixture) {
   constexpr size_t chains = 20;
   constexpr size_t links = 40;
+  // 50 ms a job on the node's 4 slots: 10 s of work, so that each round's kill lands mid-run although the count
+  // it waits for is read by a `troupe status` process, which can lag the node by hundreds of 2 ms jobs (under the
+  // sanitizers it did: the first kill came after 654 of 801 jobs, and the second round never saw 60 more).
   auto file = dir.sub("workflow.jsonl");
   {
     std::ofstream out{file};
     for (size_t c = 0; c < chains; ++c)
       for (size_t l = 0; l < links; ++l) {
-        out << R"({"kind":"sleep","payload":{"ms":2},"batch":"wf","ref":"c)" << c << "-" << l << '"';
+        out << R"({"kind":"sleep","payload":{"ms":50},"batch":"wf","ref":"c)" << c << "-" << l << '"';
         if (l > 0) out << R"(,"after":["c)" << c << "-" << l - 1 << R"("])";
         out << "}\n";
       }
