@@ -12,6 +12,7 @@
 #include "actors/kinds/builtin_kinds.hpp"
 #include "actors/node_store.hpp"
 #include "schemas/time.hpp"
+#include "support/sanitizer.hpp"
 #include "troupe/json.hpp"
 
 namespace troupe::test {
@@ -51,13 +52,7 @@ node_options engine_fixture::options_with_slots(uint32_t slots) {
   o.maxConcurrentJobs = slots;
   o.workerPoolSize = 1;
   o.retryBaseMs = 0;  // failed attempts are retried at once; tests of backoff set it
-#ifdef __SANITIZE_ADDRESS__
-  // Memory admission reads this process's resident memory, and under AddressSanitizer (the sanitizer build,
-  // scripts/sanitize.sh) that includes its quarantine of freed blocks (256 MiB) and shadow memory: a test
-  // process passes the default's 80% of 512 MiB without holding anything. Tests of admission set their own
-  // limit from the measured resident memory (resources_test.cpp).
-  o.maxMemoryMB = 4096;
-#endif
+  if (sanitizer_max_memory_mb > 0) o.maxMemoryMB = sanitizer_max_memory_mb;  // support/sanitizer.hpp says why
   return o;
 }
 

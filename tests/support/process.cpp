@@ -20,6 +20,8 @@
 #include <sstream>
 #include <thread>
 
+#include "support/sanitizer.hpp"
+
 extern char** environ;
 
 namespace troupe::test {
@@ -324,13 +326,9 @@ void node_process::start(std::chrono::milliseconds timeout) {
   // Tests run side by side: each node's HTTP API on a port of its own, unless the test says otherwise.
   if (std::find(flags_.begin(), flags_.end(), "--httpListen") == flags_.end())
     argv.insert(argv.end(), {"--httpListen", "127.0.0.1:0"});
-#ifdef __SANITIZE_ADDRESS__
-  // A sanitized node's resident memory includes AddressSanitizer's quarantine (256 MiB of freed blocks) and
-  // shadow memory, over 80% of the default maxMemoryMB (512) before it runs a job: memory admission would hold
-  // every job. Give it room unless the test sets a limit.
-  if (std::find(flags_.begin(), flags_.end(), "--maxMemoryMB") == flags_.end())
-    argv.insert(argv.end(), {"--maxMemoryMB", "4096"});
-#endif
+  // Under AddressSanitizer, room for the sanitizer's own memory unless the test sets a limit (support/sanitizer.hpp).
+  if (sanitizer_max_memory_mb > 0 && std::find(flags_.begin(), flags_.end(), "--maxMemoryMB") == flags_.end())
+    argv.insert(argv.end(), {"--maxMemoryMB", std::to_string(sanitizer_max_memory_mb)});
   argv.insert(argv.end(), flags_.begin(), flags_.end());
   process_ = std::make_unique<child_process>(std::move(argv), std::map<std::string, std::string>{},
                                              logs_ + "/node-" + std::to_string(starts_));
