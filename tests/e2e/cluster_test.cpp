@@ -248,6 +248,8 @@ BOOST_AUTO_TEST_CASE(sigterm_drains_a_worker_and_it_exits_0) {
   auto later = c->submit(sleep_spec(10));  // no new job for a draining worker
   BOOST_REQUIRE(later);
   BOOST_CHECK_EQUAL(w.wait(30s, "the drained worker exits"), 0);
+  // The node can record the results a moment after the drained worker has exited.
+  wait_until([&] { return count_in(*c.c, *running, Job::SUCCEEDED) == 3; }, 10s, "the drained jobs are SUCCEEDED");
   auto finished = records(*c.c, *running);
   for (const auto& job : finished) {
     BOOST_CHECK_EQUAL(Job::State_Name(job.state()), "SUCCEEDED");
